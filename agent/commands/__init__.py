@@ -1,0 +1,1 @@
+"""Sub-commands of `sms-agent`; each module has register(subparsers) and a handler."""

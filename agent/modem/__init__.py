@@ -1,0 +1,1 @@
+"""GSM modems: AT engine, PDU codec, drivers and the virtual modem."""

@@ -1,0 +1,1 @@
+"""The central server: SMS accounts, users, messages, REST API, web gateways, agents."""
