@@ -164,7 +164,9 @@ def read_smsc(r: Reader) -> str | None:
         raise PDUError(f"SMSC length {length} exceeds 11 octets", offset=start, field="SMSC")
     body = r.take(length, "SMSC")
     digits = decode_semi_octets(body[1:])
-    if (body[0] >> 4) & 0x07 == TON.INTERNATIONAL and digits:
+    if not digits:
+        return None  # "01 81": a TOA with no number, as libgammu writes it
+    if (body[0] >> 4) & 0x07 == TON.INTERNATIONAL:
         digits = "+" + digits
     return digits
 
