@@ -21,7 +21,8 @@ texts = st.text(
     alphabet=st.one_of(
         st.sampled_from(gsm_chars),
         st.sampled_from(list("ěščřžýáíéúůďťňĚŠČŘŽÝÁÍÉÚŮĎŤŇ")),
-        st.characters(codec="utf-16", exclude_categories=("Cs",)),
+        # NUL is left out: decoding strips trailing NULs, the padding some SMSCs add.
+        st.characters(codec="utf-16", exclude_categories=("Cs",), exclude_characters="\x00"),
     ),
     max_size=500,
 )
