@@ -45,6 +45,16 @@ class GSM7EncodeError(ValueError):
         self.position = position
 
 
+GSM_CHARS = frozenset(_BASIC_CODE) | frozenset(_EXT_CODE)
+_EXT_CHARS = tuple(_EXT_CODE)
+
+# str.translate tables: text → septets as code points, and septets → text.
+_TO_SEPTETS = {ord(ch): chr(code) for ch, code in _BASIC_CODE.items()} | {
+    ord(ch): "\x1b" + chr(code) for ch, code in _EXT_CODE.items()
+}
+_FROM_SEPTETS = {i: ch for i, ch in enumerate(BASIC_TABLE) if i != ESC}
+
+
 def char_septets(char: str) -> int:
     """Septets one character costs: 1 (basic), 2 (extension) or 0 if it is not GSM 7-bit."""
     if char in _BASIC_CODE:
@@ -55,43 +65,54 @@ def char_septets(char: str) -> int:
 
 
 def is_gsm7(text: str) -> bool:
-    return all(ch in _BASIC_CODE or ch in _EXT_CODE for ch in text)
+    return GSM_CHARS.issuperset(text)
+
+
+def _first_foreign(text: str) -> GSM7EncodeError:
+    i = next(i for i, ch in enumerate(text) if ch not in GSM_CHARS)
+    return GSM7EncodeError(text[i], i)
 
 
 def septet_length(text: str) -> int:
     """Septets `text` needs in GSM 7-bit; raises GSM7EncodeError if it cannot be encoded."""
-    total = 0
-    for i, ch in enumerate(text):
-        n = char_septets(ch)
-        if not n:
-            raise GSM7EncodeError(ch, i)
-        total += n
-    return total
+    if not is_gsm7(text):
+        raise _first_foreign(text)
+    return len(text) + sum(text.count(ch) for ch in _EXT_CHARS)
+
+
+def to_septets(text: str) -> bytes:
+    """Text to septet values (one per byte), extension characters as ESC + code."""
+    if not is_gsm7(text):
+        raise _first_foreign(text)
+    return text.translate(_TO_SEPTETS).encode("latin-1")
 
 
 def encode(text: str) -> list[int]:
-    """Text to septet values, extension characters as ESC + code."""
-    out: list[int] = []
-    for i, ch in enumerate(text):
-        code = _BASIC_CODE.get(ch)
-        if code is not None:
-            out.append(code)
-            continue
-        code = _EXT_CODE.get(ch)
-        if code is None:
-            raise GSM7EncodeError(ch, i)
-        out.append(ESC)
-        out.append(code)
-    return out
+    return list(to_septets(text))
 
 
 def decode(septets: list[int] | bytes) -> str:
     """Septet values to text. An ESC before an undefined code shows that code's basic
     character (TS 23.038); a trailing lone ESC is dropped."""
+    raw = bytes(s & 0x7F for s in septets) if isinstance(septets, list) else septets
+    text = raw.decode("latin-1")
+    if "\x1b" not in text:
+        return text.translate(_FROM_SEPTETS)
+    if "\x1b\x1b" in text or text.endswith("\x1b"):
+        return _decode_slow(raw)
+    head, *rest = text.split("\x1b")
+    out = [head.translate(_FROM_SEPTETS)]
+    for chunk in rest:  # chunk[0] is the code that followed ESC
+        code = ord(chunk[0])
+        out.append(EXTENSION_TABLE.get(code) or BASIC_TABLE[code])
+        out.append(chunk[1:].translate(_FROM_SEPTETS))
+    return "".join(out)
+
+
+def _decode_slow(raw: bytes) -> str:
     out: list[str] = []
     escaped = False
-    for s in septets:
-        s &= 0x7F
+    for s in raw:
         if escaped:
             escaped = False
             ext = EXTENSION_TABLE.get(s)
@@ -103,26 +124,74 @@ def decode(septets: list[int] | bytes) -> str:
     return "".join(out)
 
 
-def pack(septets: list[int], fill_bits: int = 0) -> bytes:
+# Packing works on one big integer: septets start in 8-bit lanes and pairs of lanes are
+# merged (8→16→…→2048 bits) with a mask and a shift per step, so the work happens in
+# C, not once per septet in Python. 2048-bit lanes hold 256 septets: enough for any UD.
+_MAX_SEPTETS = 256
+_STEPS: list[tuple[int, int, int]] = []  # (lane bits L, content bits c, mask: low L of 2L)
+_lane, _content = 8, 7
+while _lane < _MAX_SEPTETS * 8:
+    _block = (1 << _lane) - 1
+    _mask = 0
+    for _i in range(0, _MAX_SEPTETS * 8, 2 * _lane):
+        _mask |= _block << _i
+    _STEPS.append((_lane, _content, _mask))
+    _lane, _content = _lane * 2, _content * 2
+
+
+def pack(septets: list[int] | bytes, fill_bits: int = 0) -> bytes:
     """Pack septets LSB first, after `fill_bits` zero bits (used to align after a UDH)."""
-    acc = 0
-    nbits = fill_bits
-    out = bytearray()
-    for s in septets:
+    raw = septets if isinstance(septets, bytes) else bytes(s & 0x7F for s in septets)
+    n = len(raw)
+    if n > _MAX_SEPTETS:
+        return _pack_slow(raw, fill_bits)
+    x = int.from_bytes(raw, "little")
+    for lane, content, mask in _STEPS:
+        if n * 8 <= lane:
+            break
+        x = (x & mask) | ((x & (mask << lane)) >> (lane - content))
+    bits = n * 7 + fill_bits
+    return (x << fill_bits).to_bytes((bits + 7) // 8, "little")
+
+
+def _pack_slow(raw: bytes, fill_bits: int) -> bytes:
+    # More septets than one user data holds: only tests get here.
+    acc, nbits = 0, fill_bits
+    for s in raw:
         acc |= (s & 0x7F) << nbits
         nbits += 7
-        while nbits >= 8:
-            out.append(acc & 0xFF)
-            acc >>= 8
-            nbits -= 8
-    if nbits:
-        out.append(acc & 0xFF)
-    return bytes(out)
+    return acc.to_bytes((nbits + 7) // 8, "little")
+
+
+def unpack_bytes(data: bytes, count: int, fill_bits: int = 0) -> bytes:
+    """Unpack up to `count` septets (one per byte) starting after `fill_bits` bits."""
+    count = min(count, (len(data) * 8 - fill_bits) // 7)
+    if count <= 0:
+        return b""
+    if count > _MAX_SEPTETS:
+        return bytes(unpack_slow(data, count, fill_bits))
+    x = (int.from_bytes(data, "little") >> fill_bits) & ((1 << (count * 7)) - 1)
+    width = count * 8
+    for lane, content, low in _SPLITS:
+        if width > lane:
+            x = (x & low) | ((x & (low << content)) << (lane - content))
+    return x.to_bytes(count, "little")
+
+
+# The reverse steps: the low `content` bits of every 2·lane block hold the lower lane.
+_SPLITS = [
+    (lane, content, sum(((1 << content) - 1) << i for i in range(0, _MAX_SEPTETS * 8, 2 * lane)))
+    for lane, content, _ in reversed(_STEPS)
+]
 
 
 def unpack(data: bytes, count: int, fill_bits: int = 0) -> list[int]:
     """Unpack exactly `count` septets starting after `fill_bits` bits; short data yields
     fewer septets (the caller decides whether that is an error)."""
+    return list(unpack_bytes(data, count, fill_bits))
+
+
+def unpack_slow(data: bytes, count: int, fill_bits: int = 0) -> list[int]:
     out: list[int] = []
     total_bits = len(data) * 8
     bit = fill_bits

@@ -10,7 +10,7 @@ import enum
 
 import msgspec
 
-from . import gsm7
+from . import gsm7, ucs2
 
 MAX_PARTS = 255
 THREE_PART_LIMIT = 3  # many gateways and networks cap messages at three parts
@@ -51,35 +51,54 @@ def choose_encoding(text: str) -> Encoding:
     return Encoding.GSM7 if gsm7.is_gsm7(text) else Encoding.UCS2
 
 
-def _cost(ch: str, encoding: Encoding) -> int:
-    if encoding is Encoding.GSM7:
-        return gsm7.char_septets(ch)
-    return 2 if ord(ch) > 0xFFFF else 1
-
-
-def _split(text: str, encoding: Encoding, capacity: int) -> list[str]:
+def _split_gsm7(text: str, capacity: int) -> list[str]:
+    septets = gsm7.to_septets(text)
     parts: list[str] = []
-    start = 0
-    used = 0
-    for i, ch in enumerate(text):
-        cost = _cost(ch, encoding)
-        # A character never straddles parts, so an escape or surrogate pair moves whole.
-        if used + cost > capacity:
-            parts.append(text[start:i])
-            start, used = i, 0
-        used += cost
-    parts.append(text[start:])
+    pos = start = 0
+    while pos < len(septets):
+        end = min(pos + capacity, len(septets))
+        # ESC only ever starts a pair, so a chunk ending in ESC would split one.
+        if end < len(septets) and septets[end - 1] == gsm7.ESC:
+            end -= 1
+        chunk = septets[pos:end]
+        chars = len(chunk) - chunk.count(gsm7.ESC)
+        parts.append(text[start : start + chars])
+        start += chars
+        pos = end
     return parts
+
+
+def _split_ucs2(text: str, capacity: int) -> list[str]:
+    units = ucs2.encode(text)
+    parts: list[str] = []
+    pos = 0
+    step = capacity * 2
+    while pos < len(units):
+        end = min(pos + step, len(units))
+        # Never end on a high surrogate: the pair moves whole to the next part.
+        if end < len(units) and 0xD8 <= units[end - 2] <= 0xDB:
+            end -= 2
+        parts.append(units[pos:end].decode("utf-16-be", errors="surrogatepass"))
+        pos = end
+    return parts
+
+
+def units_of(text: str, encoding: Encoding) -> int:
+    """Septets (GSM 7-bit) or UTF-16 units (UCS-2) the whole text needs."""
+    if encoding is Encoding.GSM7:
+        return gsm7.septet_length(text)
+    return ucs2.unit_length(text)
 
 
 def segment(text: str, *, ref16: bool = False, encoding: Encoding | None = None) -> Segmentation:
     """Split `text` into the texts of its parts. An empty text is one empty part."""
     enc = encoding or choose_encoding(text)
-    units = sum(_cost(ch, enc) for ch in text) if enc is Encoding.UCS2 else gsm7.septet_length(text)
+    units = units_of(text, enc)
     if units <= SINGLE_CAPACITY[enc]:
         return Segmentation(enc, [text], units)
     capacity = (PART_CAPACITY_REF16 if ref16 else PART_CAPACITY)[enc]
-    return Segmentation(enc, _split(text, enc, capacity), units)
+    split = _split_gsm7 if enc is Encoding.GSM7 else _split_ucs2
+    return Segmentation(enc, split(text, capacity), units)
 
 
 def count_parts(text: str) -> int:

@@ -17,4 +17,4 @@ def decode(data: bytes) -> str:
 
 def unit_length(text: str) -> int:
     """UTF-16 code units: characters outside the BMP count two."""
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return len(text.encode("utf-16-be", errors="surrogatepass")) // 2

@@ -239,7 +239,7 @@ def encode_submit(
     for n, chunk in enumerate(chunks, 1):
         udh = concat_header(reference or 0, total, n, ref16) if total > 1 else b""
         if alphabet is Alphabet.GSM7:
-            septets = gsm7.encode(chunk)  # type: ignore[arg-type]
+            septets = gsm7.to_septets(chunk)  # type: ignore[arg-type]
             fill = gsm7.fill_bits_after_header(len(udh)) if udh else 0
             ud = udh + gsm7.pack(septets, fill)
             udl = (gsm7.header_septets(len(udh)) if udh else 0) + len(septets)
@@ -317,7 +317,7 @@ def _read_user_data(r: Reader, alphabet: Alphabet, has_udh: bool) -> _UserData:
         if skip > udl:
             raise PDUError("UDH is longer than TP-UDL", offset=start, field="TP-UDL")
         fill = gsm7.fill_bits_after_header(header_len) if header_len else 0
-        septets = gsm7.unpack(ud[header_len:], udl - skip, fill)
+        septets = gsm7.unpack_bytes(ud[header_len:], udl - skip, fill)
         return _UserData(gsm7.decode(septets), None, elements)
     if udl > 140:
         raise PDUError(f"TP-UDL {udl} exceeds 140 octets", offset=start, field="TP-UDL")
@@ -336,9 +336,8 @@ def _read_user_data(r: Reader, alphabet: Alphabet, has_udh: bool) -> _UserData:
 
 def _decode_deliver(r: Reader, smsc: str | None, first: int) -> Deliver:
     sender, sender_toa = read_address(r, "TP-OA")
-    pid = r.octet("TP-PID")
-    dcs_at = r.pos
-    dcs = r.octet("TP-DCS")
+    dcs_at = r.pos + 1
+    pid, dcs = r.take(2, "TP-PID, TP-DCS")
     coding = decode_dcs(dcs, dcs_at)
     ts = read_timestamp(r, "TP-SCTS")
     ud = _read_user_data(r, coding.alphabet, bool(first & 0x40))
@@ -365,9 +364,8 @@ def _decode_deliver(r: Reader, smsc: str | None, first: int) -> Deliver:
 def _decode_submit(r: Reader, smsc: str | None, first: int) -> Submit:
     mr = r.octet("TP-MR")
     recipient, toa = read_address(r, "TP-DA")
-    pid = r.octet("TP-PID")
-    dcs_at = r.pos
-    dcs = r.octet("TP-DCS")
+    dcs_at = r.pos + 1
+    pid, dcs = r.take(2, "TP-PID, TP-DCS")
     coding = decode_dcs(dcs, dcs_at)
     vpf = (first >> 3) & 0x03
     validity = None

@@ -49,39 +49,38 @@ TOA_UNKNOWN = 0x81
 TOA_NATIONAL = 0xA1
 TOA_ALPHANUMERIC = 0xD0
 
-_BCD_DIGITS = "0123456789*#abc"
-
 
 class Reader:
     """A cursor over a PDU's octets that names the field when it runs out."""
 
-    __slots__ = ("data", "pos")
+    __slots__ = ("data", "end", "pos")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.end = len(data)
         self.pos = 0
 
     def octet(self, field: str) -> int:
-        if self.pos >= len(self.data):
-            raise PDUError("PDU ends early", offset=self.pos, field=field)
-        value = self.data[self.pos]
-        self.pos += 1
-        return value
+        pos = self.pos
+        if pos >= self.end:
+            raise PDUError("PDU ends early", offset=pos, field=field)
+        self.pos = pos + 1
+        return self.data[pos]
 
     def take(self, n: int, field: str) -> bytes:
-        if self.pos + n > len(self.data):
+        pos = self.pos
+        if pos + n > self.end:
             raise PDUError(
-                f"PDU ends early: {n} octets needed, {len(self.data) - self.pos} left",
-                offset=self.pos,
+                f"PDU ends early: {n} octets needed, {self.end - pos} left",
+                offset=pos,
                 field=field,
             )
-        chunk = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
+        self.pos = pos + n
+        return self.data[pos : pos + n]
 
     def rest(self) -> bytes:
         chunk = self.data[self.pos :]
-        self.pos = len(self.data)
+        self.pos = self.end
         return chunk
 
 
@@ -94,14 +93,14 @@ def encode_semi_octets(digits: str) -> bytes:
     return bytes.fromhex("".join(digits[i + 1] + digits[i] for i in range(0, len(digits), 2)))
 
 
+_NIBBLE_SWAP = bytes(((b & 0x0F) << 4) | (b >> 4) for b in range(256))
+_BCD_EXTRA = str.maketrans({"a": "*", "b": "#", "c": "a", "d": "b", "e": "c", "f": None})
+
+
 def decode_semi_octets(data: bytes, count: int | None = None) -> str:
-    out: list[str] = []
-    for octet in data:
-        for nibble in (octet & 0x0F, octet >> 4):
-            if nibble == 0x0F:
-                continue
-            out.append(_BCD_DIGITS[nibble])
-    return "".join(out if count is None else out[:count])
+    """Swapped BCD to digits; F nibbles (padding) dropped, A–E as * # a b c."""
+    digits = data.translate(_NIBBLE_SWAP).hex().translate(_BCD_EXTRA)
+    return digits if count is None else digits[:count]
 
 
 def toa_of(number: str) -> int:
