@@ -1,0 +1,258 @@
+"""The agent ↔ server protocol: one msgspec Struct per frame, a tagged union, JSON text
+frames over a WebSocket. Both halves import this module; it is the only definition.
+
+Flow (see agent/bridge/session.py for the agent's state machine):
+
+    agent                                server
+      Hello(agent, protocol, lines) ──►
+                                    ◄── Welcome(protocol, heartbeat)
+                                    ◄── Job(id, line, to, text, ...)
+      JobAck(id, accepted)          ──►     (after the job is on the agent's disk)
+      Dispatched/Sent/Delivered/
+      Failed/Received(event_id, ..) ──►
+                                    ◄── EventAck(event_ids)   (after the server stored them)
+      LineStatus(line, ...)         ──►
+                                    ◄── ConfigPush(line, gateway, config)
+      ConfigResult(line, applied)   ──►
+      Ping / Pong, Error            ◄─►
+
+Every job carries the server's message id, and every event an id chosen by the agent
+(monotonic per agent): both sides drop what they have already seen, so resending after
+a reconnect is always safe.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024  # a job is < 2 KiB; anything near this is a bug or an attack
+MAX_TEXT_CHARS = 255 * 153  # the most a concatenated SMS can carry
+
+
+class Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=False):
+    """Base of every frame; unknown fields are ignored so a newer peer can add some."""
+
+
+# --- handshake -----------------------------------------------------------------------
+
+
+class LineInfo(msgspec.Struct, frozen=True):
+    """A line the agent runs: one device or spool, named as the server's account says."""
+
+    name: str
+    kind: Literal["modem", "gammu", "smstools", "smslib"]
+
+
+class Hello(Frame, tag="hello"):
+    agent: str
+    protocol: int = PROTOCOL_VERSION
+    software: str = ""
+    lines: list[LineInfo] = []
+    capabilities: list[str] = []
+
+
+class Welcome(Frame, tag="welcome"):
+    protocol: int = PROTOCOL_VERSION
+    server: str = ""
+    heartbeat_seconds: float = 20.0
+
+
+# --- jobs (server → agent) -----------------------------------------------------------
+
+
+class Job(Frame, tag="job"):
+    id: str  # the server's message id: a device never sends the same id twice
+    line: str
+    to: str
+    text: str
+    account: int | None = None
+    report: bool = False
+    flash: bool = False
+    validity_minutes: int | None = None
+
+
+class JobAck(Frame, tag="job-ack"):
+    id: str
+    accepted: bool = True
+    reason: str | None = None  # machine code when refused, e.g. "outbox-full"
+    detail: str | None = None
+
+
+# --- events (agent → server) ---------------------------------------------------------
+
+
+class PartRef(msgspec.Struct, frozen=True):
+    part: int  # 1-based
+    reference: int | None  # TP-MR from +CMGS, or smsd's Message_id
+
+
+class Dispatched(Frame, tag="dispatched"):
+    event_id: int
+    job_id: str
+    at: datetime
+
+
+class Sent(Frame, tag="sent"):
+    event_id: int
+    job_id: str
+    at: datetime
+    parts: list[PartRef] = []
+
+
+class Delivered(Frame, tag="delivered"):
+    event_id: int
+    job_id: str
+    at: datetime
+    part: int = 1
+    status: int = 0  # TP-ST
+    final: bool = True
+    delivered: bool = True
+    detail: str = ""
+
+
+class Failed(Frame, tag="failed"):
+    event_id: int
+    job_id: str
+    at: datetime
+    reason: str  # machine-readable: "cms-error", "outcome-unknown", "refused", ...
+    detail: str = ""  # for people
+    code: int | None = None
+
+
+class Received(Frame, tag="received"):
+    event_id: int
+    line: str
+    sender: str
+    text: str
+    at: datetime  # SC time stamp, or when the device stored it
+    received_at: datetime
+    smsc: str | None = None
+    complete: bool = True
+    parts: int = 1
+
+
+Event = Dispatched | Sent | Delivered | Failed | Received
+
+
+class EventAck(Frame, tag="event-ack"):
+    event_ids: list[int]
+
+
+# --- lines and configuration ---------------------------------------------------------
+
+
+class ModemInfo(msgspec.Struct, frozen=True, omit_defaults=True):
+    manufacturer: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    imei: str | None = None
+    imsi: str | None = None
+    sim: str | None = None  # "ready", "pin-required", "absent", ...
+    registration: str | None = None  # "home", "roaming", "searching", "denied", ...
+    operator: str | None = None
+    signal_dbm: int | None = None
+    signal_bars: int | None = None  # 0–5
+    smsc: str | None = None
+    storage_used: int | None = None
+    storage_total: int | None = None
+
+
+class LineStatus(Frame, tag="line-status"):
+    line: str
+    up: bool
+    at: datetime
+    detail: str = ""
+    modem: ModemInfo | None = None
+    queue: int = 0  # jobs on the agent's disk for this line, not yet handed over
+    last_error: str | None = None
+
+
+class ConfigPush(Frame, tag="config"):
+    line: str
+    gateway: Literal["modem", "gammu", "smstools", "smslib"]
+    config: dict[str, str]  # the account's keys, secrets included (only over this link)
+    account: int | None = None
+
+
+class ConfigResult(Frame, tag="config-result"):
+    line: str
+    applied: bool
+    detail: str = ""
+
+
+# --- housekeeping --------------------------------------------------------------------
+
+
+class Ping(Frame, tag="ping"):
+    nonce: int = 0
+
+
+class Pong(Frame, tag="pong"):
+    nonce: int = 0
+
+
+class Error(Frame, tag="error"):
+    code: str  # "bad-frame", "too-big", "unsupported-protocol", "unauthorized", ...
+    detail: str = ""
+
+
+AnyFrame = (
+    Hello
+    | Welcome
+    | Job
+    | JobAck
+    | Dispatched
+    | Sent
+    | Delivered
+    | Failed
+    | Received
+    | EventAck
+    | LineStatus
+    | ConfigPush
+    | ConfigResult
+    | Ping
+    | Pong
+    | Error
+)
+
+EVENT_TYPES = (Dispatched, Sent, Delivered, Failed, Received)
+
+
+class ProtocolError(ValueError):
+    """A frame that cannot be accepted. `code` goes back to the peer in an Error frame."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+    def frame(self) -> Error:
+        return Error(code=self.code, detail=self.detail)
+
+
+_decoder = msgspec.json.Decoder(AnyFrame)
+_encoder = msgspec.json.Encoder()
+
+
+def encode(frame: Frame) -> bytes:
+    return _encoder.encode(frame)
+
+
+def decode(data: bytes | str) -> AnyFrame:
+    """Decode one frame; raises ProtocolError naming what is wrong (msgspec's path)."""
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > MAX_FRAME_BYTES:
+        raise ProtocolError("too-big", f"frame of {len(raw)} bytes exceeds {MAX_FRAME_BYTES}")
+    try:
+        frame = _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError("bad-frame", str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError("bad-frame", f"not a JSON frame: {exc}") from None
+    if isinstance(frame, Job) and len(frame.text) > MAX_TEXT_CHARS:
+        raise ProtocolError("too-big", f"job text of {len(frame.text)} characters")
+    return frame
