@@ -1,0 +1,157 @@
+"""The agent's side of the protocol as a state machine without I/O (h11 style).
+
+The WebSocket shell (agent/bridge/connection.py) feeds it every text frame with
+`receive_data()`, carries out the actions it returns, tells it what came of them
+(`job_stored`, `event`, `line_status`, `config_result`) and sends what
+`data_to_send()` hands back. The shell owns the socket, the outbox and the lines.
+
+Resume: after Welcome the session asks the shell to resend every event still in the
+outbox (ResendEvents) — the server drops the ones it already stored — and the server
+resends every job it has no JobAck for, which the outbox recognises by id.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+from . import protocol as p
+
+
+class State(enum.Enum):
+    HELLO_SENT = "hello-sent"
+    READY = "ready"
+    CLOSED = "closed"
+
+
+class StoreJob(msgspec.Struct, frozen=True):
+    """Store the job durably, then call job_stored()."""
+
+    job: p.Job
+
+
+class AckEvents(msgspec.Struct, frozen=True):
+    """The server has stored these events: delete them from the outbox."""
+
+    event_ids: list[int]
+
+
+class ResendEvents(msgspec.Struct, frozen=True):
+    """Connected again: send every event still in the outbox, in order."""
+
+
+class ApplyConfig(msgspec.Struct, frozen=True):
+    push: p.ConfigPush
+
+
+class Close(msgspec.Struct, frozen=True):
+    """Give up on this connection (the shell reconnects unless `fatal`)."""
+
+    reason: str
+    fatal: bool = False
+
+
+Action = StoreJob | AckEvents | ResendEvents | ApplyConfig | Close
+
+MAX_BAD_FRAMES = 10  # a peer that keeps sending garbage is cut off
+
+
+class AgentSession:
+    def __init__(self, hello: p.Hello) -> None:
+        self.hello = hello
+        self.state = State.HELLO_SENT
+        self.welcome: p.Welcome | None = None
+        self.bad_frames = 0
+        self._out: list[bytes] = [p.encode(hello)]
+
+    def data_to_send(self) -> list[bytes]:
+        out, self._out = self._out, []
+        return out
+
+    def _send(self, frame: p.Frame) -> None:
+        if self.state is not State.CLOSED:
+            self._out.append(p.encode(frame))
+
+    # --- from the server -----------------------------------------------------------
+
+    def receive_data(self, data: bytes | str) -> list[Action]:
+        if self.state is State.CLOSED:
+            return []
+        try:
+            frame = p.decode(data)
+        except p.ProtocolError as exc:
+            self.bad_frames += 1
+            self._send(exc.frame())
+            if self.bad_frames >= MAX_BAD_FRAMES:
+                return self._close(f"server sent {self.bad_frames} bad frames; last: {exc}")
+            return []
+        return self._receive(frame)
+
+    def _receive(self, frame: p.AnyFrame) -> list[Action]:
+        if self.state is State.HELLO_SENT:
+            if isinstance(frame, p.Welcome):
+                if frame.protocol != p.PROTOCOL_VERSION:
+                    return self._close(
+                        f"server speaks protocol {frame.protocol}, this agent "
+                        f"{p.PROTOCOL_VERSION}: upgrade one of them",
+                        fatal=True,
+                    )
+                self.welcome = frame
+                self.state = State.READY
+                return [ResendEvents()]
+            if isinstance(frame, p.Error):
+                fatal = frame.code in ("unauthorized", "unsupported-protocol")
+                return self._close(f"server refused: {frame.code}: {frame.detail}", fatal=fatal)
+            return self._unexpected(frame)
+        match frame:
+            case p.Job():
+                return [StoreJob(frame)]
+            case p.EventAck(event_ids=ids):
+                return [AckEvents(ids)]
+            case p.ConfigPush():
+                return [ApplyConfig(frame)]
+            case p.Ping(nonce=nonce):
+                self._send(p.Pong(nonce=nonce))
+                return []
+            case p.Pong():
+                return []
+            case p.Error(code=code, detail=detail):
+                # The server tells us it refused one of our frames; nothing to undo.
+                return [] if code != "unauthorized" else self._close(detail, fatal=True)
+            case _:
+                return self._unexpected(frame)
+
+    def _unexpected(self, frame: p.AnyFrame) -> list[Action]:
+        name = type(frame).__name__
+        self._send(p.Error(code="unexpected", detail=f"{name} in state {self.state.value}"))
+        return []
+
+    def _close(self, reason: str, fatal: bool = False) -> list[Action]:
+        self.state = State.CLOSED
+        return [Close(reason, fatal)]
+
+    # --- from the shell ------------------------------------------------------------
+
+    def job_stored(
+        self, job_id: str, *, refused: str | None = None, detail: str | None = None
+    ) -> None:
+        self._send(p.JobAck(id=job_id, accepted=refused is None, reason=refused, detail=detail))
+
+    def event(self, event: p.Event) -> bool:
+        """Queue an (already stored) event; False when not connected (it waits in the
+        outbox and goes out with ResendEvents)."""
+        if self.state is not State.READY:
+            return False
+        self._send(event)
+        return True
+
+    def line_status(self, status: p.LineStatus) -> None:
+        if self.state is State.READY:
+            self._send(status)
+
+    def config_result(self, line: str, applied: bool, detail: str = "") -> None:
+        self._send(p.ConfigResult(line=line, applied=applied, detail=detail))
+
+    def ping(self, nonce: int) -> None:
+        self._send(p.Ping(nonce=nonce))
