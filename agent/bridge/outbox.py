@@ -16,6 +16,7 @@ in a thread. One Outbox object per process; SQLite's own locking guards the file
 from __future__ import annotations
 
 import enum
+import os
 import shutil
 import sqlite3
 import time
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import msgspec
 
-from .protocol import EVENT_TYPES, Event, Job
+from .protocol import EVENT_TYPES, ConfigPush, Event, Job
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -36,6 +37,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     done_at   REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, line, stored_at);
+CREATE TABLE IF NOT EXISTS lines (
+    name    TEXT PRIMARY KEY,   -- the last configuration the server pushed, so the
+    gateway TEXT NOT NULL,      -- lines run (and keep receiving) while it is away
+    config  TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: it is the event_id
     body       BLOB NOT NULL,
@@ -81,6 +87,9 @@ class Outbox:
         self.path = Path(path)
         self.limits = limits or Limits()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The file holds pushed line configurations (a SIM PIN, a database password):
+        # only the agent's user may read it. SQLite gives -wal/-shm the same mode.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk when it returns, so an ack never outruns the data.
@@ -205,6 +214,22 @@ class Outbox:
     def event_count(self) -> int:
         (n,) = self._db.execute("SELECT count(*) FROM events").fetchone()
         return n
+
+    # --- line configurations ------------------------------------------------------
+
+    def save_line(self, push: ConfigPush) -> None:
+        self._db.execute(
+            "INSERT INTO lines (name, gateway, config) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET gateway = excluded.gateway, config = excluded.config",
+            (push.line, push.gateway, msgspec.json.encode(push.config).decode()),
+        )
+
+    def saved_lines(self) -> list[ConfigPush]:
+        rows = self._db.execute("SELECT name, gateway, config FROM lines ORDER BY name").fetchall()
+        return [
+            ConfigPush(line=name, gateway=gw, config=msgspec.json.decode(cfg))
+            for name, gw, cfg in rows
+        ]
 
     # --- plumbing ------------------------------------------------------------------
 

@@ -1,0 +1,98 @@
+"""What the bridge needs of a line (a modem, a gammu device, an smstools3 spool, SMSLib
+tables), and the worker that feeds a line its jobs from the outbox.
+
+A line turns a job into an outcome and reports later happenings (incoming SMS,
+status reports, smsd's sent/failed files) through `emit`, which stores the event in
+the outbox before it returns. If `emit` raises OutboxFull the line must leave the
+message where it is (on the SIM, in the spool) and try again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from . import protocol as p
+from .outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[p.Event], Awaitable[p.Event]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Line(Protocol):
+    name: str
+    kind: str  # "modem", "gammu", "smstools", "smslib"
+
+    async def start(self, emit: Emit) -> None:
+        """Open the device or spool and begin reporting incoming events."""
+
+    async def send(self, job: p.Job) -> list[p.Event]:
+        """Hand one job to the device. Returns the events that settle the job here:
+        Sent (a modem accepted it), Dispatched (smsd or SMSServer holds it; the outcome
+        comes later through emit), or Failed. Must not raise for a bad job."""
+        ...
+
+    def status(self) -> p.LineStatus: ...
+
+    async def close(self) -> None: ...
+
+
+class LineWorker:
+    """One per line: takes the line's jobs from the outbox one at a time (sends are
+    serialised per device) and records their outcome, atomically with the job."""
+
+    def __init__(
+        self,
+        line: Line,
+        outbox: Outbox,
+        forward: Callable[[p.Event], None],
+    ) -> None:
+        self.line = line
+        self.outbox = outbox
+        self.forward = forward
+        self.wakeup = asyncio.Event()
+        self.last_error: str | None = None
+
+    def poke(self) -> None:
+        self.wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            job = await asyncio.to_thread(self.outbox.claim, self.line.name)
+            if job is None:
+                self.wakeup.clear()
+                # Re-check after clearing, so a job stored in between is not missed.
+                job = await asyncio.to_thread(self.outbox.claim, self.line.name)
+                if job is None:
+                    await self.wakeup.wait()
+                    continue
+            await self._send(job)
+
+    async def _send(self, job: p.Job) -> None:
+        try:
+            events = await self.line.send(job)
+        except Exception as exc:  # a line bug must not lose the job's outcome
+            log.exception("line %s failed on job %s", self.line.name, job.id)
+            events = [
+                p.Failed(
+                    event_id=0,
+                    job_id=job.id,
+                    at=utcnow(),
+                    reason="outcome-unknown",
+                    detail=f"line {self.line.name} crashed while sending: {exc}",
+                )
+            ]
+        for event in events:
+            if isinstance(event, p.Failed):
+                self.last_error = event.detail or event.reason
+        stored = await asyncio.to_thread(self.outbox.finish, job.id, *events)
+        for event in stored:
+            self.forward(event)
