@@ -4,6 +4,7 @@ accounts they may send with (their own and those without an owner)."""
 from __future__ import annotations
 
 from litestar import delete, get, patch, post
+from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from ..accounts.config import AccountConfigError
 from ..accounts.store import apply_config, check_config, clear_default, usable_by, with_owner
 from ..db.tables import Account, User
 from ..runtime import Server
-from .auth import Caller, require_admin
+from .auth import Caller, CallerDep, ServerDep, require_admin
 from .errors import ApiError, conflict, not_found, unprocessable
 from .schemas import AccountIn, AccountOut, AccountPatch
 
@@ -63,7 +64,7 @@ def _name_taken(name: str) -> ApiError:
 
 
 @get("/api/accounts", summary="List SMS accounts")
-async def list_accounts(server: Server, caller: Caller) -> list[AccountOut]:
+async def list_accounts(server: ServerDep, caller: CallerDep) -> list[AccountOut]:
     query = with_owner() if caller.is_admin else usable_by(caller.id)
     async with server.sessions() as session:
         rows = (await session.execute(query.order_by(Account.id))).all()
@@ -71,13 +72,17 @@ async def list_accounts(server: Server, caller: Caller) -> list[AccountOut]:
 
 
 @get("/api/accounts/{account_id:int}", summary="Read one SMS account")
-async def read_account(server: Server, caller: Caller, account_id: int) -> AccountOut:
+async def read_account(
+    server: ServerDep, caller: CallerDep, account_id: FromPath[int]
+) -> AccountOut:
     async with server.sessions() as session:
         return to_out(*await _load(session, account_id, caller))
 
 
 @post("/api/accounts", status_code=201, summary="Create an SMS account (admin)")
-async def create_account(server: Server, caller: Caller, data: AccountIn) -> AccountOut:
+async def create_account(
+    server: ServerDep, caller: CallerDep, data: JSONBody[AccountIn]
+) -> AccountOut:
     require_admin(caller)
     try:
         async with server.sessions.begin() as session:
@@ -106,7 +111,7 @@ async def create_account(server: Server, caller: Caller, data: AccountIn) -> Acc
 
 @patch("/api/accounts/{account_id:int}", summary="Change an SMS account (admin)")
 async def update_account(
-    server: Server, caller: Caller, account_id: int, data: AccountPatch
+    server: ServerDep, caller: CallerDep, account_id: FromPath[int], data: JSONBody[AccountPatch]
 ) -> AccountOut:
     require_admin(caller)
     try:
@@ -151,7 +156,7 @@ async def _apply_patch(
 
 
 @delete("/api/accounts/{account_id:int}", status_code=204, summary="Delete an SMS account (admin)")
-async def delete_account(server: Server, caller: Caller, account_id: int) -> None:
+async def delete_account(server: ServerDep, caller: CallerDep, account_id: FromPath[int]) -> None:
     require_admin(caller)
     async with server.sessions.begin() as session:
         account, _ = await _load(session, account_id, caller)

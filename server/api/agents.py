@@ -4,21 +4,21 @@ that makes one `online`; until then every agent reads offline."""
 from __future__ import annotations
 
 from litestar import get, post
+from litestar.params import JSONBody
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from sms.model import Direction, MessageState
 
 from ..db.tables import Account, Agent, Message
-from ..runtime import Server
 from ..tokens import AGENT_PREFIX, hash_token, new_token
-from .auth import Caller, require_admin
+from .auth import CallerDep, ServerDep, require_admin
 from .errors import conflict
 from .schemas import AgentCreated, AgentIn, AgentOut
 
 
 @get("/api/agents", summary="List agents with their accounts and queue depth (admin)")
-async def list_agents(server: Server, caller: Caller) -> list[AgentOut]:
+async def list_agents(server: ServerDep, caller: CallerDep) -> list[AgentOut]:
     require_admin(caller)
     async with server.sessions() as session:
         agents = (await session.execute(select(Agent).order_by(Agent.name))).scalars().all()
@@ -53,7 +53,9 @@ async def list_agents(server: Server, caller: Caller) -> list[AgentOut]:
 
 
 @post("/api/agents", status_code=201, summary="Register an agent (admin); the token is shown once")
-async def create_agent(server: Server, caller: Caller, data: AgentIn) -> AgentCreated:
+async def create_agent(
+    server: ServerDep, caller: CallerDep, data: JSONBody[AgentIn]
+) -> AgentCreated:
     require_admin(caller)
     token = new_token(AGENT_PREFIX)
     try:

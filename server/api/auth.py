@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request
+from litestar.di import NamedDependency
 from sqlalchemy import select
 
 from ..db.tables import User
@@ -77,6 +78,11 @@ async def provide_caller(request: Request[Any, Any, Any]) -> Caller:
     return caller
 
 
-def require_admin(caller: Caller) -> None:
+def require_admin(caller: CallerDep) -> None:
     if not caller.is_admin:
         raise forbidden(f"user {caller.name!r} is not an admin")
+
+
+# What handlers declare to receive the server and the caller (see app.py's dependencies).
+ServerDep = NamedDependency[Server]
+CallerDep = NamedDependency[Caller]

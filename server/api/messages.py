@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated
 
 from litestar import get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +22,7 @@ from ..db.tables import Account, Message
 from ..gateways.base import Job
 from ..messages.compose import Composition, compose
 from ..messages.visibility import visible_to
-from ..runtime import Server
-from .auth import Caller
+from .auth import CallerDep, ServerDep
 from .errors import ApiError, conflict, forbidden, not_found, unprocessable
 from .schemas import Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
 
@@ -40,7 +39,7 @@ def recipient(raw: str) -> str:
     return address.value
 
 
-async def choose_account(session: AsyncSession, caller: Caller, wanted: int | None) -> Account:
+async def choose_account(session: AsyncSession, caller: CallerDep, wanted: int | None) -> Account:
     """The named account if the caller may send with it, else the default one."""
     if wanted is not None:
         row = (await session.execute(with_owner().where(Account.id == wanted))).first()
@@ -72,7 +71,7 @@ def request_hash(to: str, text: str, account: int | None) -> str:
     return hashlib.sha256(f"{to}\x00{account}\x00{text}".encode()).hexdigest()
 
 
-async def replay(server: Server, caller: Caller, key: str, digest: str) -> Accepted | None:
+async def replay(server: ServerDep, caller: CallerDep, key: str, digest: str) -> Accepted | None:
     """The first answer for this Idempotency-Key, or None when the key is new."""
     async with server.sessions() as session:
         found = (
@@ -94,8 +93,8 @@ async def replay(server: Server, caller: Caller, key: str, digest: str) -> Accep
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         max_length=200,
         description="A retried POST with the same key gets the first answer; nothing is sent twice",
@@ -105,7 +104,10 @@ IdempotencyKey = Annotated[
 
 @post("/api/messages", status_code=202, summary="Send an SMS")
 async def send_message(
-    server: Server, caller: Caller, data: SendIn, idempotency_key: IdempotencyKey = None
+    server: ServerDep,
+    caller: CallerDep,
+    data: JSONBody[SendIn],
+    idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     if not caller.can_send:
         raise forbidden(f"user {caller.name!r} may not send SMS")
@@ -155,7 +157,9 @@ async def send_message(
 
 
 @post("/api/messages/preview", status_code=200, summary="What a text becomes, without sending")
-async def preview_message(server: Server, caller: Caller, data: PreviewIn) -> PreviewOut:
+async def preview_message(
+    server: ServerDep, caller: CallerDep, data: JSONBody[PreviewIn]
+) -> PreviewOut:
     to = recipient(data.to) if data.to is not None else None
     async with server.sessions() as session:
         account = await choose_account(session, caller, data.account)
@@ -204,12 +208,14 @@ def to_out(m: Message) -> MessageOut:
     )
 
 
-def _visible(caller: Caller) -> ColumnElement[bool]:
+def _visible(caller: CallerDep) -> ColumnElement[bool]:
     return visible_to(caller.id, admin=caller.is_admin, reader=caller.can_read)
 
 
 @get("/api/messages/{message_id:str}", summary="Read one message and its state")
-async def read_message(server: Server, caller: Caller, message_id: str) -> MessageOut:
+async def read_message(
+    server: ServerDep, caller: CallerDep, message_id: FromPath[str]
+) -> MessageOut:
     async with server.sessions() as session:
         found = (
             await session.execute(select(Message).where(Message.id == message_id, _visible(caller)))
@@ -221,17 +227,20 @@ async def read_message(server: Server, caller: Caller, message_id: str) -> Messa
 
 @get("/api/messages", summary="List messages, oldest first, a page at a time")
 async def list_messages(
-    server: Server,
-    caller: Caller,
-    direction: Direction | None = None,
-    account: int | None = None,
+    server: ServerDep,
+    caller: CallerDep,
+    direction: FromQuery[Direction | None] = None,
+    account: FromQuery[int | None] = None,
     # `state` is a name Litestar reserves for the app state, hence the alias.
-    message_state: Annotated[MessageState | None, Parameter(query="state")] = None,
+    message_state: Annotated[MessageState | None, QueryParameter(name="state")] = None,
     since: Annotated[
-        dt.datetime | None, Parameter(description="only messages created at or after this time")
+        dt.datetime | None,
+        QueryParameter(description="only messages created at or after this time"),
     ] = None,
-    after: Annotated[str | None, Parameter(description="the `next` of the previous page")] = None,
-    limit: Annotated[int, Parameter(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    after: Annotated[
+        str | None, QueryParameter(description="the `next` of the previous page")
+    ] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
 ) -> MessagePage:
     query = select(Message).where(_visible(caller))
     if direction is not None:

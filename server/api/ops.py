@@ -10,12 +10,12 @@ from sms.model import Direction, MessageState
 
 from ..db.tables import Message
 from ..metrics import CONTENT_TYPE
-from ..runtime import Server
+from .auth import ServerDep
 from .schemas import Health
 
 
 @get("/healthz", summary="Liveness and database reachability", exclude_from_auth=True)
-async def healthz(server: Server) -> Response[Health]:
+async def healthz(server: ServerDep) -> Response[Health]:
     try:
         async with server.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -25,7 +25,7 @@ async def healthz(server: Server) -> Response[Health]:
 
 
 @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE)
-async def metrics(server: Server) -> Response[bytes]:
+async def metrics(server: ServerDep) -> Response[bytes]:
     m = server.metrics
     async with server.sessions() as session:
         counts = (

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from litestar import get, post
+from litestar.params import JSONBody
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..db.tables import User
-from ..runtime import Server
 from ..tokens import USER_PREFIX, hash_token, new_token
-from .auth import Caller, parse_rights, require_admin
+from .auth import CallerDep, ServerDep, parse_rights, require_admin
 from .errors import conflict
 from .schemas import Right, UserCreated, UserIn, UserOut
 
@@ -19,7 +19,7 @@ def _rights(rights: list[Right]) -> list[Right]:
 
 
 @get("/api/users", summary="List users (admin)")
-async def list_users(server: Server, caller: Caller) -> list[UserOut]:
+async def list_users(server: ServerDep, caller: CallerDep) -> list[UserOut]:
     require_admin(caller)
     async with server.sessions() as session:
         users = (await session.execute(select(User).order_by(User.name))).scalars().all()
@@ -27,7 +27,7 @@ async def list_users(server: Server, caller: Caller) -> list[UserOut]:
 
 
 @post("/api/users", status_code=201, summary="Create a user (admin); the token is shown once")
-async def create_user(server: Server, caller: Caller, data: UserIn) -> UserCreated:
+async def create_user(server: ServerDep, caller: CallerDep, data: JSONBody[UserIn]) -> UserCreated:
     require_admin(caller)
     token = new_token(USER_PREFIX)
     rights = _rights(data.rights)
