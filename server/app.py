@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from .agents.endpoint import agent_socket
 from .api import accounts, agents, messages, ops, users
 from .api.auth import provide_caller, provide_server
 from .api.errors import EXCEPTION_HANDLERS
@@ -35,6 +36,7 @@ ROUTES = [
     messages.preview_message,
     messages.read_message,
     messages.list_messages,
+    agent_socket,
 ]
 
 

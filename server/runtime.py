@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from sms.model import GatewayType
+
 from . import keys
+from .agents.gateway import AgentGateway
+from .agents.hub import Hub
 from .bootstrap import seed
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
@@ -36,6 +40,7 @@ class Server:
     writer: MessageWriter
     states: StateRecorder
     metrics: Metrics
+    hub: Hub
     # The admin token generated at this start (None when it came from the environment or
     # the database already existed). Printed once by the CLI, never logged.
     new_admin_token: str | None = None
@@ -65,22 +70,31 @@ async def open_server(
         async with sessions.begin() as session:
             generated = await seed(session, token or None)
         writer = MessageWriter(sessions, settings.commit_batch)
+        hub = Hub(engine)
+        registry = gateways or Registry()
+        agent_gateway = AgentGateway(hub)
+        for gateway_type in GatewayType:
+            if gateway_type.runs_on_agent and not registry.has(gateway_type):
+                registry.replace(gateway_type, agent_gateway)
         server = Server(
             settings=settings,
             engine=engine,
             sessions=sessions,
             box=box,
-            gateways=gateways or Registry(),
+            gateways=registry,
             writer=writer,
             states=StateRecorder(sessions),
             metrics=Metrics(),
+            hub=hub,
             new_admin_token=generated,
         )
         await writer.start()
+        await hub.start()
         try:
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
+            await hub.stop()
             await writer.stop()
     finally:
         if own_engine:

@@ -224,6 +224,13 @@ class Outbox:
             (push.line, push.gateway, msgspec.json.encode(push.config).decode()),
         )
 
+    def forget_lines_except(self, keep: list[str]) -> None:
+        with self._transaction():
+            names = [n for (n,) in self._db.execute("SELECT name FROM lines")]
+            for name in names:
+                if name not in keep:
+                    self._db.execute("DELETE FROM lines WHERE name = ?", (name,))
+
     def saved_lines(self) -> list[ConfigPush]:
         rows = self._db.execute("SELECT name, gateway, config FROM lines ORDER BY name").fetchall()
         return [

@@ -12,7 +12,7 @@ Flow (see agent/bridge/session.py for the agent's state machine):
       Failed/Received(event_id, ..) ──►
                                     ◄── EventAck(event_ids)   (after the server stored them)
       LineStatus(line, ...)         ──►
-                                    ◄── ConfigPush(line, gateway, config)
+                                    ◄── LineSet(lines), ConfigPush(line, gateway, config)
       ConfigResult(line, applied)   ──►
       Ping / Pong, Error            ◄─►
 
@@ -176,6 +176,14 @@ class ConfigPush(Frame, tag="config"):
     gateway: Literal["modem", "gammu", "smstools", "smslib"]
     config: dict[str, str]  # the account's keys, secrets included (only over this link)
     account: int | None = None
+    poll_incoming: bool = True
+
+
+class LineSet(Frame, tag="lines"):
+    """Every line the server has for this agent (sent after Welcome and whenever its
+    accounts change): the agent stops and forgets any other line it still runs."""
+
+    lines: list[str]
 
 
 class ConfigResult(Frame, tag="config-result"):
@@ -213,6 +221,7 @@ AnyFrame = (
     | EventAck
     | LineStatus
     | ConfigPush
+    | LineSet
     | ConfigResult
     | Ping
     | Pong

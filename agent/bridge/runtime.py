@@ -25,7 +25,15 @@ from . import protocol as p
 from .allow import refused_keys
 from .lines import Line, LineWorker, utcnow
 from .outbox import Outbox, OutboxFull
-from .session import AckEvents, AgentSession, ApplyConfig, Close, ResendEvents, StoreJob
+from .session import (
+    AckEvents,
+    AgentSession,
+    ApplyConfig,
+    Close,
+    KeepLines,
+    ResendEvents,
+    StoreJob,
+)
 
 log = logging.getLogger(__name__)
 
@@ -268,11 +276,18 @@ class Agent:
                     session.line_status(self.line_status(worker))
                     worker.poke()
                 self._wake_writer.set()
+            case KeepLines(lines=keep):
+                for name in [n for n in self.workers if n not in keep]:
+                    log.info("line %s is no longer configured on the server: stopped", name)
+                    await self._stop_line(name)
+                await asyncio.to_thread(self.outbox.forget_lines_except, keep)
             case ApplyConfig(push=push):
                 why = await self._start_line(push)
                 if why is None:
                     await asyncio.to_thread(self.outbox.save_line, push)
                 session.config_result(push.line, why is None, why or "")
+                if why is None:
+                    session.line_status(self.line_status(self.workers[push.line]))
                 if why is not None:
                     log.warning("configuration for line %s refused: %s", push.line, why)
 

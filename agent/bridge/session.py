@@ -45,6 +45,12 @@ class ApplyConfig(msgspec.Struct, frozen=True):
     push: p.ConfigPush
 
 
+class KeepLines(msgspec.Struct, frozen=True):
+    """Stop and forget every line not named here."""
+
+    lines: list[str]
+
+
 class Close(msgspec.Struct, frozen=True):
     """Give up on this connection (the shell reconnects unless `fatal`)."""
 
@@ -52,7 +58,7 @@ class Close(msgspec.Struct, frozen=True):
     fatal: bool = False
 
 
-Action = StoreJob | AckEvents | ResendEvents | ApplyConfig | Close
+Action = StoreJob | AckEvents | ResendEvents | ApplyConfig | KeepLines | Close
 
 MAX_BAD_FRAMES = 10  # a peer that keeps sending garbage is cut off
 
@@ -111,6 +117,8 @@ class AgentSession:
                 return [AckEvents(ids)]
             case p.ConfigPush():
                 return [ApplyConfig(frame)]
+            case p.LineSet(lines=lines):
+                return [KeepLines(lines)]
             case p.Ping(nonce=nonce):
                 self._send(p.Pong(nonce=nonce))
                 return []

@@ -104,9 +104,11 @@ async def create_account(
                 await clear_default(session)
             session.add(account)
             await session.flush()
-            return to_out(account, data.owner)
+            out = to_out(account, data.owner)
     except IntegrityError:
         raise _name_taken(data.name) from None
+    await _tell_agents(server, account.agent)
+    return out
 
 
 @patch("/api/accounts/{account_id:int}", summary="Change an SMS account (admin)")
@@ -117,13 +119,23 @@ async def update_account(
     try:
         async with server.sessions.begin() as session:
             account, owner = await _load(session, account_id, caller)
+            before = account.agent
             await _apply_patch(session, server, account, data)
             if data.owner is not UNSET:
                 owner = data.owner
             await session.flush()
-            return to_out(account, owner)
+            out = to_out(account, owner)
     except IntegrityError:
         raise _name_taken(str(data.name)) from None
+    await _tell_agents(server, before, account.agent)
+    return out
+
+
+async def _tell_agents(server: Server, *agents: str | None) -> None:
+    """An agent-backed account changed: its agent (and the one it left) gets the new
+    configuration of its lines, wherever it is connected."""
+    for agent in {a for a in agents if a}:
+        await server.hub.notify(agent, "config")
 
 
 async def _apply_patch(
@@ -160,4 +172,6 @@ async def delete_account(server: ServerDep, caller: CallerDep, account_id: FromP
     require_admin(caller)
     async with server.sessions.begin() as session:
         account, _ = await _load(session, account_id, caller)
+        agent = account.agent
         await session.delete(account)
+    await _tell_agents(server, agent)

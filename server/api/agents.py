@@ -1,5 +1,5 @@
-"""GET|POST /api/agents: registered edge agents. The bridge (another issue) adds the WebSocket
-that makes one `online`; until then every agent reads offline."""
+"""GET|POST /api/agents: registered edge agents, whether each is connected now, and what it
+last reported of its lines."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sms.model import Direction, MessageState
 
+from ..agents.store import line_statuses
 from ..db.tables import Account, Agent, Message
 from ..tokens import AGENT_PREFIX, hash_token, new_token
 from .auth import CallerDep, ServerDep, require_admin
@@ -35,6 +36,7 @@ async def list_agents(server: ServerDep, caller: CallerDep) -> list[AgentOut]:
                 .group_by(Account.agent)
             )
         ).all()
+        statuses = await line_statuses(session)
     by_agent: dict[str, list[str]] = {}
     for agent_name, account_name in lines:
         if agent_name:
@@ -43,10 +45,11 @@ async def list_agents(server: ServerDep, caller: CallerDep) -> list[AgentOut]:
     return [
         AgentOut(
             name=a.name,
-            online=False,
+            online=a.connection is not None,
             lines=sorted(by_agent.get(a.name, [])),
             queue_depth=int(queued.get(a.name, 0)),
             last_seen_at=a.last_seen_at,
+            line_status=sorted(statuses.get(a.name, []), key=lambda st: st.line),
         )
         for a in agents
     ]

@@ -10,6 +10,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from agent.bridge.protocol import LineStatus
 from sms.model import Direction, GatewayType, MessageState, Sharing
 from sms.segment import Encoding
 
@@ -59,10 +60,12 @@ class AgentCreated(msgspec.Struct):
 
 class AgentOut(msgspec.Struct):
     name: str
-    online: bool  # the bridge's WebSocket sets this; until it exists, always false
+    online: bool  # connected over the /agent WebSocket now
     lines: list[str]
     queue_depth: int  # outbound messages of this agent's accounts still `queued`
     last_seen_at: dt.datetime | None
+    # What the agent last reported of each line: modem status or spool health.
+    line_status: list[LineStatus] = []
 
 
 class AccountIn(msgspec.Struct, forbid_unknown_fields=True):

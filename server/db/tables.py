@@ -57,6 +57,9 @@ class Agent(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The server process holding the agent's WebSocket now (None: offline). With several
+    # replicas on one PostgreSQL, the others route their wake-ups through NOTIFY.
+    connection: Mapped[str | None] = mapped_column(String(64))
 
 
 class Account(Base):
@@ -117,5 +120,34 @@ class Message(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Agent-backed messages: the connection that sent the job and until when it waits for
+    # the agent's ack before another connection may send it again.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("user_id", "idempotency_key", name="uq_messages_idem"),)
+
+
+class AgentEvent(Base):
+    """Events already applied, per agent: a resent event is acknowledged, not applied twice.
+    Kept for a while after the agent's ack, then pruned (the agent never reuses an id)."""
+
+    __tablename__ = "agent_events"
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    applied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AgentLine(Base):
+    """The last status each agent reported for each of its lines (modem or spool health)."""
+
+    __tablename__ = "agent_lines"
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    line: Mapped[str] = mapped_column(String(100), primary_key=True)
+    up: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(Text, default="{}")  # the LineStatus frame, JSON
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -66,5 +66,8 @@ class Registry:
     def get(self, gateway: GatewayType) -> Gateway:
         return self._gateways.get(gateway, self._holding)
 
+    def has(self, gateway: GatewayType) -> bool:
+        return gateway in self._gateways
+
     def replace(self, gateway: GatewayType, impl: Gateway) -> None:
         self._gateways[gateway] = impl

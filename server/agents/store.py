@@ -1,0 +1,296 @@
+"""The bridge's database work: claiming an agent's queued jobs, applying its events once,
+keeping its lines' statuses, and building the configuration it is pushed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+
+import msgspec
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agent.bridge import protocol as p
+from sms.model import Direction, GatewayType, MessageState
+from sms.segment import segment
+
+from ..accounts.config import stored_values
+from ..db.tables import Account, Agent, AgentEvent, AgentLine, Message
+from ..keys import SecretBox
+from ..messages.inbound import store_inbound
+
+log = logging.getLogger("smsbridge.server.agents")
+
+AGENT_GATEWAYS = tuple(g.value for g in GatewayType if g.runs_on_agent)
+LEASE = dt.timedelta(seconds=30)
+EVENT_RETENTION = dt.timedelta(days=30)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def agent_accounts(session: AsyncSession, agent: str) -> Sequence[Account]:
+    return (
+        (
+            await session.execute(
+                select(Account)
+                .where(Account.agent == agent, Account.gateway.in_(AGENT_GATEWAYS))
+                .order_by(Account.name)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def config_push(account: Account, box: SecretBox) -> p.ConfigPush:
+    values = stored_values(account.config)
+    values.pop("agent", None)
+    values.update(box.open(account.secrets))
+    return p.ConfigPush(
+        line=account.name,
+        gateway=account.gateway,  # type: ignore[arg-type]
+        config=values,
+        account=account.id,
+        poll_incoming=account.poll_incoming,
+    )
+
+
+async def claim_jobs(
+    session: AsyncSession, agent: str, owner: str, limit: int = 200
+) -> list[p.Job]:
+    """Queued messages of the agent's accounts that no live lease holds, leased to
+    `owner` (a connection). With PostgreSQL, SKIP LOCKED lets several replicas claim
+    side by side without waiting on each other or taking the same row."""
+    t = now()
+    query = (
+        select(Message, Account.name)
+        .join(Account, Account.id == Message.account_id)
+        .where(
+            Account.agent == agent,
+            Account.gateway.in_(AGENT_GATEWAYS),
+            Message.direction == Direction.OUT.value,
+            Message.state == MessageState.QUEUED.value,
+            or_(Message.lease_until.is_(None), Message.lease_until < t),
+        )
+        .order_by(Message.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Message)
+    )
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return []
+    await session.execute(
+        update(Message)
+        .where(Message.seq.in_([m.seq for m, _ in rows]))
+        .values(lease_owner=owner, lease_until=t + LEASE)
+    )
+    return [
+        p.Job(
+            id=m.id,
+            line=line,
+            to=m.peer,
+            text=m.text,
+            account=m.account_id,
+            report=True,
+        )
+        for m, line in rows
+    ]
+
+
+async def release_leases(session: AsyncSession, owner: str) -> None:
+    """A connection that ends gives its unacknowledged jobs back at once."""
+    await session.execute(
+        update(Message)
+        .where(Message.lease_owner == owner, Message.state == MessageState.QUEUED.value)
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+async def job_acked(session: AsyncSession, ack: p.JobAck, owner: str) -> None:
+    if ack.accepted:
+        await session.execute(
+            update(Message)
+            .where(Message.id == ack.id, Message.state == MessageState.QUEUED.value)
+            .values(
+                state=MessageState.DISPATCHED.value,
+                dispatched_at=now(),
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+    else:
+        # Refused (outbox or disk full): it stays queued; the lease keeps it back a while.
+        await session.execute(
+            update(Message)
+            .where(Message.id == ack.id, Message.lease_owner == owner)
+            .values(detail=f"agent refused it for now: {ack.reason}: {ack.detail or ''}")
+        )
+
+
+_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+async def _first_time(session: AsyncSession, agent_id: int, event_id: int) -> bool:
+    """Record the event as applied; False when it already was (a resend)."""
+    insert = _UPSERT[session.bind.dialect.name]
+    result = await session.execute(
+        insert(AgentEvent)
+        .values(agent_id=agent_id, event_id=event_id, applied_at=now())
+        .on_conflict_do_nothing()
+    )
+    return bool(result.rowcount)
+
+
+# Which stored states an event may move a message from; later events never go backwards.
+_FROM = {
+    MessageState.DISPATCHED: (MessageState.QUEUED,),
+    MessageState.SENT: (MessageState.QUEUED, MessageState.DISPATCHED),
+    MessageState.DELIVERED: (MessageState.QUEUED, MessageState.DISPATCHED, MessageState.SENT),
+    MessageState.FAILED: (MessageState.QUEUED, MessageState.DISPATCHED, MessageState.SENT),
+}
+_STAMP = {
+    MessageState.DISPATCHED: "dispatched_at",
+    MessageState.SENT: "sent_at",
+    MessageState.DELIVERED: "delivered_at",
+    MessageState.FAILED: "failed_at",
+}
+
+
+async def _advance(
+    session: AsyncSession,
+    message_id: str,
+    state: MessageState,
+    at: dt.datetime,
+    reason: str | None = None,
+    detail: str | None = None,
+) -> None:
+    values: dict[str, object] = {
+        "state": state.value,
+        _STAMP[state]: at,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if state is MessageState.FAILED:
+        values["reason"] = reason or "failed"
+        values["detail"] = detail
+    await session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.state.in_([s.value for s in _FROM[state]]))
+        .values(**values)
+    )
+
+
+async def apply_event(
+    session: AsyncSession, agent: Agent, event: p.Event, kinds: dict[str, str] | None = None
+) -> None:
+    """Apply one event, exactly once per (agent, event_id). `kinds`: line → gateway, as
+    the agent's Hello said, for an SMS on a line no account names."""
+    if not await _first_time(session, agent.id, event.event_id):
+        return
+    match event:
+        case p.Dispatched():
+            await _advance(session, event.job_id, MessageState.DISPATCHED, event.at)
+        case p.Sent():
+            await _advance(session, event.job_id, MessageState.SENT, event.at)
+        case p.Delivered() if event.final and event.delivered:
+            await _advance(session, event.job_id, MessageState.DELIVERED, event.at)
+        case p.Delivered() if event.final:
+            await _advance(
+                session,
+                event.job_id,
+                MessageState.FAILED,
+                event.at,
+                reason="not-delivered",
+                detail=f"status report {event.status}: {event.detail}",
+            )
+        case p.Delivered():
+            pass  # the network is still trying: not a state change
+        case p.Failed():
+            await _advance(
+                session, event.job_id, MessageState.FAILED, event.at, event.reason, event.detail
+            )
+        case p.Received():
+            account = (
+                await session.execute(
+                    select(Account).where(Account.agent == agent.name, Account.name == event.line)
+                )
+            ).scalar()
+            if account is not None:
+                await store_inbound(session, account, event.sender, event.text, event.at)
+            else:
+                # Kept all the same, unattached: an inbound SMS is never thrown away.
+                log.warning("agent %s: SMS on unknown line %s kept", agent.name, event.line)
+                await _store_orphan(session, agent, event, (kinds or {}).get(event.line, "modem"))
+
+
+async def _store_orphan(
+    session: AsyncSession, agent: Agent, event: p.Received, gateway: str
+) -> None:
+    seg = segment(event.text)
+    session.add(
+        Message(
+            id=uuid.uuid4().hex,
+            direction=Direction.IN.value,
+            account_id=None,
+            gateway=gateway,
+            peer=event.sender[:32],
+            text=event.text,
+            encoding=seg.encoding.value,
+            parts=seg.count,
+            state=MessageState.RECEIVED.value,
+            sharing="private",
+            detail=f"arrived on line {event.line!r} of agent {agent.name!r}, "
+            "which no account names",
+            created_at=event.at,
+        )
+    )
+
+
+async def save_line_status(session: AsyncSession, agent: Agent, status: p.LineStatus) -> None:
+    insert = _UPSERT[session.bind.dialect.name]
+    body = msgspec.json.encode(status).decode()
+    stmt = insert(AgentLine).values(
+        agent_id=agent.id, line=status.line, up=status.up, status=body, updated_at=now()
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["agent_id", "line"],
+            set_={"up": status.up, "status": body, "updated_at": now()},
+        )
+    )
+
+
+async def line_statuses(session: AsyncSession) -> dict[str, list[p.LineStatus]]:
+    rows = (
+        await session.execute(
+            select(Agent.name, AgentLine.status).join(Agent, Agent.id == AgentLine.agent_id)
+        )
+    ).all()
+    out: dict[str, list[p.LineStatus]] = {}
+    for name, body in rows:
+        out.setdefault(name, []).append(msgspec.json.decode(body, type=p.LineStatus))
+    return out
+
+
+async def set_connection(session: AsyncSession, agent_id: int, connection: str | None) -> None:
+    await session.execute(
+        update(Agent).where(Agent.id == agent_id).values(connection=connection, last_seen_at=now())
+    )
+
+
+async def drop_connection(session: AsyncSession, agent_id: int, connection: str) -> None:
+    """Mark the agent offline, unless a newer connection has already taken over."""
+    await session.execute(
+        update(Agent)
+        .where(and_(Agent.id == agent_id, Agent.connection == connection))
+        .values(connection=None, last_seen_at=now())
+    )
+
+
+async def prune_events(session: AsyncSession) -> None:
+    await session.execute(delete(AgentEvent).where(AgentEvent.applied_at < now() - EVENT_RETENTION))

@@ -1,0 +1,69 @@
+"""A real sms-server on a free loopback port, an HTTP client for its API, and a real
+agent process-in-a-task talking to it over a real WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+
+from server.app import create_app
+from server.settings import Settings
+
+ADMIN_TOKEN = "sbu_live-admin-token-0123456789abcdef"
+T = TypeVar("T")
+
+
+@dataclass
+class LiveServer:
+    url: str
+    ws_url: str
+    http: httpx.AsyncClient
+    uvicorn: uvicorn.Server
+
+    async def api(self, method: str, path: str, **kw: Any) -> Any:
+        r = await self.http.request(method, path, **kw)
+        if r.status_code >= 400:
+            raise AssertionError(f"{method} {path} → {r.status_code}: {r.text}")
+        return r.json() if r.content else None
+
+
+@asynccontextmanager
+async def live_server(db_url: str, key_file: str) -> AsyncIterator[LiveServer]:
+    settings = Settings(db=db_url, key_file=key_file)
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started, what="uvicorn to start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as http:
+        try:
+            yield LiveServer(url, f"ws://127.0.0.1:{port}/agent", http, server)
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(task, 15)
+
+
+async def eventually(
+    check: Callable[[], T | Awaitable[T]], timeout: float = 15.0, what: str = "condition"
+) -> T:
+    """Wait until `check()` is truthy (it reads state another process or task changes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value) or isinstance(value, Awaitable):
+            value = await value  # type: ignore[misc]
+        if value:
+            return value  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)

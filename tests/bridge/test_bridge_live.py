@@ -1,0 +1,235 @@
+"""The bridge end to end over a real WebSocket: a real sms-server (uvicorn, SQLite or
+PostgreSQL) and the agent runtime with a scripted line standing in for a device (the
+real devices have their own end-to-end tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from agent.bridge import protocol as p
+from agent.bridge.runtime import Agent
+from agent.config import AgentConfig
+from tests.peers import POSTGRES_URL
+
+from .live import ADMIN_TOKEN, eventually, live_server
+
+
+class ScriptedLine:
+    """A line whose device always accepts: records each job, answers Sent."""
+
+    kind = "modem"
+
+    def __init__(self, name: str, config: dict[str, str]) -> None:
+        self.name = name
+        self.config = config
+        self.jobs: list[p.Job] = []
+        self.emit = None
+
+    async def start(self, emit):
+        self.emit = emit
+
+    async def send(self, job: p.Job) -> list[p.Event]:
+        self.jobs.append(job)
+        return [p.Sent(event_id=0, job_id=job.id, at=datetime.now(UTC), parts=[p.PartRef(1, 7)])]
+
+    def status(self) -> p.LineStatus:
+        return p.LineStatus(
+            line=self.name, up=True, at=datetime.now(UTC), modem=p.ModemInfo(signal_bars=4)
+        )
+
+    async def close(self) -> None:
+        pass
+
+
+MODEM_CONFIG = "device = /dev/gsmmodem0\nbaudrate = 115200\npin = 1234\nagent = office-1"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peer("postgresql"))])
+async def server(request, tmp_path, monkeypatch):
+    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
+    if request.param == "sqlite":
+        async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as live:
+            yield live
+        return
+    name = f"smsbridge_live_{uuid.uuid4().hex[:10]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        async with live_server(url, str(tmp_path / "k")) as live:
+            yield live
+    finally:
+        await _pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def _pg_admin(sql: str) -> None:
+    libpq = make_url(POSTGRES_URL).set(drivername="postgresql")
+    conn = await asyncpg.connect(libpq.render_as_string(hide_password=False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def running_agent(server, tmp_path, token, lines):
+    config = AgentConfig(
+        server=server.ws_url,
+        name="office-1",
+        token=token,
+        state_dir=str(tmp_path / "agent"),
+        allow=["/dev/gsmmodem*"],
+    )
+
+    def factory(name, cfg):
+        line = ScriptedLine(name, dict(cfg))
+        lines[name] = line
+        return line
+
+    agent = Agent(config, {"modem": factory})
+    task = asyncio.create_task(agent.run())
+    try:
+        yield agent
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        agent.outbox.close()
+
+
+async def setup_account(server, config=MODEM_CONFIG):
+    created = await server.api("POST", "/api/agents", json={"name": "office-1"})
+    account = await server.api(
+        "POST",
+        "/api/accounts",
+        json={"name": "GSM1", "gateway": "modem", "config": config, "default": True},
+    )
+    return created["token"], account
+
+
+async def message(server, mid):
+    return await server.api("GET", f"/api/messages/{mid}")
+
+
+async def test_a_message_reaches_the_agents_line_once_and_turns_sent(server, tmp_path):
+    token, _ = await setup_account(server)
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines) as agent:
+        await eventually(lambda: "GSM1" in lines, what="the line to be configured")
+        assert lines["GSM1"].config["pin"] == "1234"  # secrets travel to the agent only
+        sent = await server.api(
+            "POST", "/api/messages", json={"to": "+420774884138", "text": "Ahoj"}
+        )
+        await eventually(
+            lambda: _state_is(server, sent["id"], "sent"), what="the message to be sent"
+        )
+        assert [j.id for j in lines["GSM1"].jobs] == [sent["id"]]
+        assert lines["GSM1"].jobs[0].to == "+420774884138"
+        await eventually(lambda: agent.outbox.event_count() == 0, what="events acked")
+
+
+async def _state_is(server, mid, state):
+    return (await message(server, mid))["state"] == state
+
+
+async def test_jobs_posted_while_the_agent_is_away_go_out_when_it_connects(server, tmp_path):
+    token, _ = await setup_account(server)
+    ids = [
+        (await server.api("POST", "/api/messages", json={"to": "+420774884138", "text": f"m{i}"}))[
+            "id"
+        ]
+        for i in range(5)
+    ]
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines):
+        for mid in ids:
+            await eventually(lambda mid=mid: _state_is(server, mid, "sent"), what=f"{mid} sent")
+    assert sorted(j.id for j in lines["GSM1"].jobs) == sorted(ids)
+
+
+async def test_incoming_sms_and_reports_become_messages_and_states(server, tmp_path):
+    token, _ = await setup_account(server)
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines):
+        await eventually(lambda: "GSM1" in lines and lines["GSM1"].emit, what="line started")
+        line = lines["GSM1"]
+        sent = await server.api("POST", "/api/messages", json={"to": "+420774884138", "text": "x"})
+        await eventually(lambda: _state_is(server, sent["id"], "sent"), what="sent")
+        now = datetime.now(UTC)
+        await line.emit(p.Delivered(event_id=0, job_id=sent["id"], at=now, status=0))
+        await line.emit(
+            p.Received(
+                event_id=0,
+                line="GSM1",
+                sender="+420603123456",
+                text="Díky",
+                at=now,
+                received_at=now,
+            )
+        )
+        await eventually(lambda: _state_is(server, sent["id"], "delivered"), what="delivered")
+
+        async def inbound():
+            page = await server.api("GET", "/api/messages", params={"direction": "in"})
+            return page["messages"]
+
+        (reply,) = await eventually(inbound, what="the reply to be stored")
+        assert (reply["from"], reply["text"], reply["state"]) == (
+            "+420603123456",
+            "Díky",
+            "received",
+        )
+        assert reply["gateway"] == "modem"
+
+
+async def test_the_agent_page_shows_it_online_with_its_line_status(server, tmp_path):
+    token, _ = await setup_account(server)
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines):
+
+        async def online():
+            (agent,) = await server.api("GET", "/api/agents")
+            return agent if agent["online"] and agent["line_status"] else None
+
+        agent = await eventually(online, what="the agent to show online with a line status")
+        assert agent["line_status"][0]["line"] == "GSM1"
+        assert agent["line_status"][0]["modem"]["signal_bars"] == 4
+
+    async def offline():
+        (agent,) = await server.api("GET", "/api/agents")
+        return not agent["online"]
+
+    await eventually(offline, what="the agent to show offline")
+
+
+async def test_a_configuration_outside_the_allow_list_is_refused_and_reported(server, tmp_path):
+    token, _ = await setup_account(server, MODEM_CONFIG.replace("/dev/gsmmodem0", "/dev/ttyS0"))
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines):
+
+        async def refused():
+            (agent,) = await server.api("GET", "/api/agents")
+            return agent["line_status"]
+
+        (status,) = await eventually(refused, what="the refusal to be reported")
+        assert status["up"] is False
+        assert "allow-list" in status["last_error"]
+        assert "/dev/ttyS0" in status["last_error"]
+    assert lines == {}
+
+
+async def test_an_agent_with_a_wrong_token_stops_and_says_why(server, tmp_path):
+    await setup_account(server)
+    config = AgentConfig(
+        server=server.ws_url, name="office-1", token="sba_wrong", state_dir=str(tmp_path / "a")
+    )
+    agent = Agent(config, {})
+    await asyncio.wait_for(agent.run(), 15)  # returns: reconnecting would not help
+    assert "HTTP 403" in agent.last_error
+    agent.outbox.close()
