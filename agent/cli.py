@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from agent.commands import pdu as pdu_command
+from agent.commands import run as run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run_command.register(sub)
     pdu_command.register(sub)
     return parser
 

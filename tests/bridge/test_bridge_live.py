@@ -233,3 +233,21 @@ async def test_an_agent_with_a_wrong_token_stops_and_says_why(server, tmp_path):
     await asyncio.wait_for(agent.run(), 15)  # returns: reconnecting would not help
     assert "HTTP 403" in agent.last_error
     agent.outbox.close()
+
+
+async def test_sms_agent_status_reads_the_running_agent(server, tmp_path):
+    from agent.bridge.status_socket import read_status, serve_status
+    from agent.commands.run import format_status
+
+    token, _ = await setup_account(server)
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines) as agent:
+        sock = tmp_path / "agent.sock"
+        async with serve_status(sock, agent.snapshot):
+            await eventually(lambda: agent.connected_since and "GSM1" in agent.workers)
+            status = await asyncio.to_thread(read_status, sock)
+    assert status["connected"] is True
+    assert status["lines"][0]["line"] == "GSM1"
+    text = format_status(status)
+    assert "connected since" in text
+    assert "GSM1" in text and "up" in text
