@@ -22,6 +22,7 @@ from .settings import Settings
 ROUTES = [
     ops.healthz,
     ops.metrics,
+    ops.openapi_json,
     users.list_users,
     users.create_user,
     agents.list_agents,
@@ -44,7 +45,9 @@ def openapi_config() -> OpenAPIConfig:
         version="0.1.0",
         description="The CRM's SMS accounts, users and messages. Every error is "
         '{"error": code, "detail": text}.',
-        path="/api",
+        # Litestar's own schema router answers every unknown path under it with an HTML 404,
+        # so it stays off /api; api/ops.py serves the spec at /api/openapi.json.
+        path="/schema",
         render_plugins=[JsonRenderPlugin()],
         components=Components(
             security_schemes={
@@ -80,4 +83,5 @@ def create_app(settings: Settings, server: Server | None = None) -> Litestar:
         lifespan=[lifespan],
         state=State({"server": server} if server is not None else {}),
         debug=False,
+        logging_config=None,  # logging is set up by the CLI (server/logs.py), not by Litestar
     )

@@ -3,7 +3,9 @@ neither reveals a message, a number or a secret."""
 
 from __future__ import annotations
 
-from litestar import Response, get
+from typing import Any
+
+from litestar import Request, Response, get
 from sqlalchemy import func, select, text
 
 from sms.model import Direction, MessageState
@@ -45,3 +47,8 @@ async def metrics(server: ServerDep) -> Response[bytes]:
     m.commit_pending.set(server.writer.pending)
     m.commit_batches.set(server.writer.batches)
     return Response(m.render(), media_type=CONTENT_TYPE)
+
+
+@get("/api/openapi.json", include_in_schema=False, summary="This API's OpenAPI document")
+async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return request.app.openapi_schema.to_schema()
