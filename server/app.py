@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from .api import accounts, agents, messages, ops, users
+from .api.allow import options_for
 from .api.auth import provide_caller, provide_server
 from .api.errors import EXCEPTION_HANDLERS
 from .api.timing import timing_middleware
@@ -54,7 +55,6 @@ def openapi_config() -> OpenAPIConfig:
                 "token": SecurityScheme(type="http", scheme="bearer", description="API token")
             }
         ),
-        security=[{"token": []}],
     )
 
 
@@ -71,8 +71,9 @@ def create_app(settings: Settings, server: Server | None = None) -> Litestar:
             app.state.server = opened
             yield
 
+    paths = [path for handler in ROUTES for path in handler.paths]
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[options_for(paths), *ROUTES],
         dependencies={
             "server": Provide(provide_server, sync_to_thread=False),
             "caller": Provide(provide_caller),

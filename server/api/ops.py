@@ -13,7 +13,7 @@ from sms.model import Direction, MessageState
 from ..db.tables import Message
 from ..metrics import CONTENT_TYPE
 from .auth import ServerDep
-from .schemas import Health
+from .schemas import REQUEST_BODIES, Health
 
 
 @get("/healthz", summary="Liveness and database reachability", exclude_from_auth=True)
@@ -51,4 +51,11 @@ async def metrics(server: ServerDep) -> Response[bytes]:
 
 @get("/api/openapi.json", include_in_schema=False, summary="This API's OpenAPI document")
 async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return request.app.openapi_schema.to_schema()
+    spec = request.app.openapi_schema.to_schema()
+    # Request bodies refuse unknown fields (a typo like "defualt" must not pass silently);
+    # Litestar does not carry msgspec's forbid_unknown_fields into the schema, so say it here.
+    schemas = spec.get("components", {}).get("schemas", {})
+    for body in REQUEST_BODIES:
+        if body.__name__ in schemas:
+            schemas[body.__name__]["additionalProperties"] = False
+    return spec

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -21,8 +17,7 @@ from server.keys import SecretBox, ServerKeyError, load_or_create
 from server.runtime import open_server
 from server.settings import Settings, SettingsError, build
 from tests.server.conftest import Database
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.server.live import sms_server
 
 
 async def test_first_start_generates_an_admin_token_once(
@@ -116,54 +111,19 @@ def test_unusable_database_url_exits_with_a_message(capsys: pytest.CaptureFixtur
     assert "no async driver known for 'oracle'" in capsys.readouterr().err
 
 
-def _start(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SMSBRIDGE_ADMIN_TOKEN"}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "--port", "0", *args],
-        cwd=cwd,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_until_listening(proc: subprocess.Popen[str]) -> tuple[str | None, str]:
-    """Read stderr until uvicorn says where it listens; return (printed token, base URL)."""
-    assert proc.stderr is not None
-    token = None
-    for line in proc.stderr:
-        if "created user 'admin' with token" in line:
-            token = line.rsplit(" ", 1)[1].strip()
-        if line.startswith("{") and "Uvicorn running on" in (msg := json.loads(line)["msg"]):
-            return token, msg.split("running on ")[1].split(" ")[0]
-    raise AssertionError(f"sms-server exited with {proc.wait()} before listening")
-
-
-def _stop(proc: subprocess.Popen[str]) -> int:
-    proc.terminate()
-    return proc.wait(timeout=20)
-
-
 def test_sms_server_starts_serves_and_keeps_its_data(tmp_path: Path) -> None:
-    proc = _start(tmp_path)
-    try:
-        token, url = _wait_until_listening(proc)
-        assert token is not None
-        headers = {"Authorization": f"Bearer {token}"}
-        assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
-        r = httpx.post(f"{url}/api/messages", headers=headers, json={"to": "9000", "text": "x"})
+    with sms_server(tmp_path) as live:
+        assert live.token is not None
+        headers = {"Authorization": f"Bearer {live.token}"}
+        assert httpx.get(f"{live.url}/healthz").json()["status"] == "ok"
+        r = httpx.post(
+            f"{live.url}/api/messages", headers=headers, json={"to": "9000", "text": "x"}
+        )
         assert r.status_code == 202
-    finally:
-        assert _stop(proc) == 0
     assert (tmp_path / "smsbridge.sqlite").exists()
     assert (tmp_path / "smsbridge.key").stat().st_mode & 0o777 == 0o600
 
-    again = _start(tmp_path)
-    try:
-        second_token, url = _wait_until_listening(again)
-        assert second_token is None  # printed once, on the first start only
-        listed = httpx.get(f"{url}/api/messages", headers=headers).json()["messages"]
+    with sms_server(tmp_path) as again:
+        assert again.token is None  # printed once, on the first start only
+        listed = httpx.get(f"{again.url}/api/messages", headers=headers).json()["messages"]
         assert [m["to"] for m in listed] == ["9000"]
-    finally:
-        assert _stop(again) == 0
