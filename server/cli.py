@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import uvicorn
@@ -15,6 +17,23 @@ from .db.engine import DatabaseURLError, async_url
 from .keys import ServerKeyError
 from .runtime import open_server
 from .settings import DEFAULT_DB, Settings, SettingsError, build, load_file
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which kills the process
+    before our own cleanup (writer, engine) runs. Here a signal only asks uvicorn to stop;
+    `serve` then returns normally and `sms-server` exits 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +84,7 @@ async def serve(settings: Settings) -> None:
             access_log=False,
             lifespan="on",
         )
-        await uvicorn.Server(config).serve()
+        await _Uvicorn(config).serve()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

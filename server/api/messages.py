@@ -23,8 +23,8 @@ from ..gateways.base import Job
 from ..messages.compose import Composition, compose
 from ..messages.visibility import visible_to
 from .auth import CallerDep, ServerDep
-from .errors import ApiError, conflict, forbidden, not_found, unprocessable
-from .schemas import Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
+from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, unprocessable
+from .schemas import MAX_ID, Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
 
@@ -102,7 +102,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-@post("/api/messages", status_code=202, summary="Send an SMS")
+@post(
+    "/api/messages",
+    status_code=202,
+    summary="Send an SMS",
+    security=AUTH,
+    responses=documented(400, 401, 403, 409, 422),
+)
 async def send_message(
     server: ServerDep,
     caller: CallerDep,
@@ -156,7 +162,13 @@ async def send_message(
     return Accepted(message_id, MessageState.QUEUED, comp.parts)
 
 
-@post("/api/messages/preview", status_code=200, summary="What a text becomes, without sending")
+@post(
+    "/api/messages/preview",
+    status_code=200,
+    summary="What a text becomes, without sending",
+    security=AUTH,
+    responses=documented(400, 401, 403, 422),
+)
 async def preview_message(
     server: ServerDep, caller: CallerDep, data: JSONBody[PreviewIn]
 ) -> PreviewOut:
@@ -176,6 +188,16 @@ async def preview_message(
         fits=comp.fits,
         ucs2_chars=comp.ucs2_chars,
     )
+
+
+def parse_time(name: str, raw: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is None or not raw[:4].isdigit():
+        raise ApiError(400, "invalid_request", f"{name}: {raw!r} is not an ISO 8601 time")
+    return when
 
 
 def utc(when: dt.datetime | None) -> dt.datetime | None:
@@ -212,7 +234,12 @@ def _visible(caller: CallerDep) -> ColumnElement[bool]:
     return visible_to(caller.id, admin=caller.is_admin, reader=caller.can_read)
 
 
-@get("/api/messages/{message_id:str}", summary="Read one message and its state")
+@get(
+    "/api/messages/{message_id:str}",
+    summary="Read one message and its state",
+    security=AUTH,
+    responses=documented(400, 401, 404),
+)
 async def read_message(
     server: ServerDep, caller: CallerDep, message_id: FromPath[str]
 ) -> MessageOut:
@@ -225,20 +252,30 @@ async def read_message(
     return to_out(found)
 
 
-@get("/api/messages", summary="List messages, oldest first, a page at a time")
+@get(
+    "/api/messages",
+    summary="List messages, oldest first, a page at a time",
+    security=AUTH,
+    responses=documented(400, 401),
+)
 async def list_messages(
     server: ServerDep,
     caller: CallerDep,
     direction: FromQuery[Direction | None] = None,
-    account: FromQuery[int | None] = None,
+    account: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
     # `state` is a name Litestar reserves for the app state, hence the alias.
     message_state: Annotated[MessageState | None, QueryParameter(name="state")] = None,
+    # A string parsed here: msgspec would also take a bare number as a Unix time.
     since: Annotated[
-        dt.datetime | None,
-        QueryParameter(description="only messages created at or after this time"),
+        str | None,
+        QueryParameter(
+            description="only messages created at or after this ISO 8601 time",
+            schema_extra={"format": "date-time"},
+        ),
     ] = None,
     after: Annotated[
-        str | None, QueryParameter(description="the `next` of the previous page")
+        str | None,
+        QueryParameter(description="the `next` of the previous page", pattern=r"^[0-9]{1,18}$"),
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
 ) -> MessagePage:
@@ -250,7 +287,7 @@ async def list_messages(
     if message_state is not None:
         query = query.where(Message.state == message_state.value)
     if since is not None:
-        query = query.where(Message.created_at >= utc(since))
+        query = query.where(Message.created_at >= utc(parse_time("since", since)))
     if after is not None:
         if not after.isdigit():
             raise ApiError(400, "invalid_request", "after: use the `next` value of a page")

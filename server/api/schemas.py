@@ -25,6 +25,8 @@ AccountName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Phone = Annotated[str, msgspec.Meta(max_length=32)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
 ConfigText = Annotated[str, msgspec.Meta(max_length=10000)]
+MAX_ID = 2**31 - 1  # the database's INTEGER; a larger id cannot exist, so it is a 400
+AccountId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 
 
 class Right(enum.StrEnum):
@@ -108,7 +110,7 @@ class AccountOut(msgspec.Struct):
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
     to: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     text: Text
-    account: int | None = None
+    account: AccountId | None = None
 
 
 class Accepted(msgspec.Struct):
@@ -120,7 +122,7 @@ class Accepted(msgspec.Struct):
 class PreviewIn(msgspec.Struct, forbid_unknown_fields=True):
     text: Text
     to: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
-    account: int | None = None
+    account: AccountId | None = None
 
 
 class PreviewOut(msgspec.Struct):
@@ -163,3 +165,6 @@ class MessagePage(msgspec.Struct):
 class Health(msgspec.Struct):
     status: str
     database: str
+
+
+REQUEST_BODIES = (UserIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)
