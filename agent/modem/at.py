@@ -221,8 +221,8 @@ class ATEngine:
                 self._await_prompt = False
                 events.append(Prompt())
                 continue
-            cut = min((i for i in (self._buffer.find(b"\r"), self._buffer.find(b"\n")) if i >= 0),
-                      default=-1)  # fmt: skip
+            ends = [i for i in (self._buffer.find(b"\r"), self._buffer.find(b"\n")) if i >= 0]
+            cut = min(ends, default=-1)
             if cut < 0:
                 if len(self._buffer) > _MAX_BUFFER:
                     events.append(Discarded(self._buffer[:80].decode("latin-1"), "line too long"))

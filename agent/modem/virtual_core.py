@@ -73,6 +73,8 @@ class VirtualModemCore:
         self._buffer = b""
         self._pdu_length: int | None = None  # set while waiting for the PDU after `> `
         self._mr = 0
+        # The SIM's storage survives a reboot; everything else in power_on() does not.
+        self.memories: dict[str, dict[int, Stored]] = {"SM": {}, "SR": {}}
         self.power_on()
 
     def power_on(self) -> None:
@@ -81,7 +83,6 @@ class VirtualModemCore:
         self.pin_ok = self.config.pin is None
         self.sim_busy = 0
         self.cnmi = (0, 0, 0, 0, 0)
-        self.memories = {"SM": {}, "SR": {}}  # type: dict[str, dict[int, Stored]]
         self.read_mem = "SM"
         self.smsc = self.config.smsc
         self._buffer = b""
@@ -96,8 +97,10 @@ class VirtualModemCore:
         self._buffer += data
         while self._buffer:
             if self._pdu_length is not None:
-                end = min((i for i in (self._buffer.find(b"\x1a"), self._buffer.find(b"\x1b"))
-                           if i >= 0), default=-1)  # fmt: skip
+                end = min(
+                    (i for i in (self._buffer.find(b"\x1a"), self._buffer.find(b"\x1b")) if i >= 0),
+                    default=-1,
+                )
                 if end < 0:
                     break
                 body, key = self._buffer[:end], self._buffer[end : end + 1]
@@ -109,7 +112,8 @@ class VirtualModemCore:
             cut = self._buffer.find(b"\r")
             if cut < 0:
                 break
-            line = self._buffer[:cut].decode("latin-1").strip("\n\x00 ")
+            # ESC outside the SMS-edit state is ignored, as by real modems.
+            line = self._buffer[:cut].decode("latin-1").replace("\x1b", "").strip("\n\x00 ")
             self._buffer = self._buffer[cut + 1 :]
             if not line:
                 continue
@@ -260,8 +264,9 @@ class VirtualModemCore:
         if upper == "+CPMS?":
             used = len(self.memories[self.read_mem])
             sm = len(self.memories["SM"])
-            return self._lines(f'+CPMS: "{self.read_mem}",{used},{size},"SM",{sm},{size},'
-                               f'"SM",{sm},{size}')  # fmt: skip
+            return self._lines(
+                f'+CPMS: "{self.read_mem}",{used},{size},"SM",{sm},{size},"SM",{sm},{size}'
+            )
         mems = [m.strip('" ') for m in upper.split("=", 1)[1].split(",")]
         if any(m not in self.memories for m in mems):
             return self._cms(302)
