@@ -237,6 +237,12 @@ class VirtualModemCore:
             return self._cmgl(upper)
         if name == "+CMGD":
             return self._cmgd(upper)
+        if name == "+CSCS":  # character set: only matters for text mode and phonebooks
+            if upper == "+CSCS=?":
+                return self._lines('+CSCS: ("GSM","IRA","UCS2")')
+            return self._lines('+CSCS: "GSM"') if upper == "+CSCS?" else self._ok()
+        if name == "+CGATT":
+            return self._lines("+CGATT: 1") if upper == "+CGATT?" else self._ok()
         if name == "^CURC" and self.config.huawei_rssi:
             return self._ok()
         return self._error()
