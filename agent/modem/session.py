@@ -41,6 +41,11 @@ class SubmitUnknown(TimeoutError):
     """No result after the PDU and Ctrl-Z: the SMS may or may not have been sent."""
 
 
+def _retrieve(future: asyncio.Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class ATSession:
     def __init__(
         self,
@@ -97,6 +102,9 @@ class ATSession:
         for future in (self._final, self._prompt):
             if future is not None and not future.done():
                 future.set_exception(exc)
+                # The waiter may be gone (a prompt future after an early error): the
+                # exception is then expected, not "never retrieved".
+                future.add_done_callback(_retrieve)
 
     def _write(self, data: bytes) -> None:
         try:
