@@ -31,23 +31,7 @@ from .interface import (
 from .link import PortLost
 from .pdu import EncodedPart, encode_submit
 from .session import ATSession, CommandTimeout, Response, SubmitUnknown
-from .status import (
-    REGISTRATION,
-    ModemStatus,
-    best_registration,
-    identity_digits,
-    judge,
-    parse_cops,
-    parse_cpin,
-    parse_cpms,
-    parse_csca,
-    parse_csq,
-    parse_registration,
-    rssi_bars,
-    rssi_dbm,
-    signal_text,
-    strip_prefix,
-)
+from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
 
 log = logging.getLogger(__name__)
 
@@ -388,38 +372,14 @@ class ATModem:
             response = await self._cmd(command)
         except (CommandTimeout, PortLost):
             return None
+        if not response.ok and command == "AT+CPIN?" and response.error:
+            return f"+CPIN: {response.error.meaning}"  # "SIM not inserted" is a SIM state
         return response.lines[0] if response.ok and response.lines else None
 
     async def status(self) -> ModemStatus:
         if not self.connected.is_set():
             return ModemStatus(device=self.device, problems=[self.last_error or "not connected"])
-        q = self._line
-        cpin = await q("AT+CPIN?")
-        rssi = parse_csq(await q("AT+CSQ") or "")
-        regs = [await q(c) for c in ("AT+CREG?", "AT+CGREG?", "AT+CEREG?")]
-        cpms = parse_cpms(await q("AT+CPMS?") or "")
-        status = ModemStatus(
-            device=self.device,
-            manufacturer=strip_prefix(await q("AT+CGMI") or "") or None,
-            model=strip_prefix(await q("AT+CGMM") or "") or None,
-            firmware=strip_prefix(await q("AT+CGMR") or "") or None,
-            imei=identity_digits(await q("AT+CGSN") or ""),
-            imsi=identity_digits(await q("AT+CIMI") or ""),
-            sim=parse_cpin(cpin) if cpin else None,
-            registration=best_registration([parse_registration(r) for r in regs if r]),
-            operator=parse_cops(await q("AT+COPS?") or ""),
-            rssi=rssi,
-            signal_dbm=rssi_dbm(rssi) if rssi is not None else None,
-            signal_bars=rssi_bars(rssi),
-            signal_text=signal_text(rssi),
-            smsc=parse_csca(await q("AT+CSCA?") or ""),
-            storage=cpms[0],
-            storage_used=cpms[1],
-            storage_total=cpms[2],
-        )
-        if status.registration is not None:
-            status.registration_text = REGISTRATION.get(status.registration, "unknown")
-        status.problems = judge(status)
+        status = await query_status(self.device, self._line)
         if not self.connected.is_set():  # it stopped answering while we asked
             status.problems.insert(0, self.last_error or "not connected")
         return status

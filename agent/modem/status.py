@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -166,6 +167,8 @@ def judge(status: ModemStatus) -> list[str]:
     if status.sim and status.sim != "READY":
         if status.sim == "SIM PIN":
             problems.append("SIM PIN required (set 'pin' in the account)")
+        elif "NOT INSERTED" in status.sim:
+            problems.append("no SIM card inserted")
         elif "PUK" in status.sim:
             problems.append(f"{status.sim} required: unlock the SIM in a phone")
         else:
@@ -180,3 +183,34 @@ def judge(status: ModemStatus) -> list[str]:
     if full:
         problems.append("SMS storage full: incoming messages are being refused")
     return problems
+
+
+async def query_status(device: str, ask: Callable[[str], Awaitable[str | None]]) -> ModemStatus:
+    """Ask the spec §7 queries through `ask` (the answer line or None) and judge them."""
+    cpin = await ask("AT+CPIN?")
+    rssi = parse_csq(await ask("AT+CSQ") or "")
+    registrations = [await ask(c) for c in ("AT+CREG?", "AT+CGREG?", "AT+CEREG?")]
+    memory, used, total = parse_cpms(await ask("AT+CPMS?") or "")
+    stat = best_registration([parse_registration(r) for r in registrations if r])
+    status = ModemStatus(
+        device=device,
+        manufacturer=strip_prefix(await ask("AT+CGMI") or "") or None,
+        model=strip_prefix(await ask("AT+CGMM") or "") or None,
+        firmware=strip_prefix(await ask("AT+CGMR") or "") or None,
+        imei=identity_digits(await ask("AT+CGSN") or ""),
+        imsi=identity_digits(await ask("AT+CIMI") or ""),
+        sim=parse_cpin(cpin) if cpin else None,
+        registration=stat,
+        registration_text=REGISTRATION.get(stat, "unknown") if stat is not None else None,
+        operator=parse_cops(await ask("AT+COPS?") or ""),
+        rssi=rssi,
+        signal_dbm=rssi_dbm(rssi) if rssi is not None else None,
+        signal_bars=rssi_bars(rssi),
+        signal_text=signal_text(rssi),
+        smsc=parse_csca(await ask("AT+CSCA?") or ""),
+        storage=memory,
+        storage_used=used,
+        storage_total=total,
+    )
+    status.problems = judge(status)
+    return status

@@ -88,3 +88,23 @@ def test_judge_names_what_is_wrong_in_plain_words() -> None:
     assert any("storage full" in p for p in problems)
     ok = ModemStatus(device="/dev/x", sim="READY", imei="1", registration=1, rssi=20)
     assert judge(ok) == []
+
+
+async def test_query_status_of_a_modem_without_sim() -> None:
+    from agent.modem.status import query_status
+
+    answers = {
+        "AT+CPIN?": "+CPIN: SIM not inserted",
+        "AT+CSQ": "+CSQ: 99,99",
+        "AT+CREG?": "+CREG: 0,0",
+        "AT+CGMI": "huawei",
+        "AT+CGSN": "356938035643809",
+    }
+
+    async def ask(command: str) -> str | None:
+        return answers.get(command)
+
+    status = await query_status("/dev/x", ask)
+    assert status.manufacturer == "huawei" and status.imsi is None
+    assert status.problems[0] == "no SIM card inserted"
+    assert "not registered: not registered, not searching" in status.problems
