@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from agent.commands import modems as modems_command
 from agent.commands import pdu as pdu_command
+from agent.commands import probe as probe_command
 from agent.commands import run as run_command
+from agent.commands import send as send_command
+from agent.commands import virtual_modem as virtual_modem_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run_command.register(sub)
     pdu_command.register(sub)
+    modems_command.register(sub)
+    probe_command.register(sub)
+    send_command.register(sub)
+    virtual_modem_command.register(sub)
     return parser
 
 

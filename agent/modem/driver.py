@@ -1,0 +1,385 @@
+"""The AT modem driver (asyncio + pyserial): init, PIN, send, receive, status, recovery.
+
+    modem = ATModem(ModemConfig(device="/dev/gsmmodem0", pin="1234"), on_message=store)
+    await modem.open()
+    result = await modem.send("+420777123456", "Ahoj", report=True)
+
+When the port vanishes or stops answering the driver closes it, reopens with backoff,
+re-initialises and sweeps storage. A part whose result never came after Ctrl-Z is
+reported UNKNOWN and is not resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+
+from .at import ESC, Unsolicited
+from .errors import ErrorClass
+from .inbox import Inbox
+from .interface import (
+    ModemConfig,
+    ModemError,
+    OnMessage,
+    OnReport,
+    Outcome,
+    SendResult,
+    SentPart,
+)
+from .link import PortLost
+from .pdu import EncodedPart, encode_submit
+from .session import ATSession, CommandTimeout, Response, SubmitUnknown
+from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
+
+log = logging.getLogger(__name__)
+
+_BUSY = {("CME", 14), ("CME", 515), ("CMS", 314), ("CMS", 515), ("CMS", 302)}
+_CNMI_FALLBACKS = ("2,1,0,{ds},0", "2,1,0,1,0", "2,1,0,0,0", "1,1,0,0,0")
+
+
+class ATModem:
+    def __init__(
+        self,
+        config: ModemConfig,
+        *,
+        on_message: OnMessage | None = None,
+        on_report: OnReport | None = None,
+    ) -> None:
+        self.config = config
+        self.device = config.device
+        self.inbox = Inbox(config.device, on_message, on_report, self._sends_settled)
+        self.session = ATSession(config.device, config.baudrate, self._urc, self._lost)
+        self.connected = asyncio.Event()
+        self.manufacturer: str | None = None
+        self._send_lock = asyncio.Lock()
+        self._reference = random.randrange(256)  # concat refs differ across restarts
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._closing = False
+        self._pin_rejected = False
+        self.last_error: str | None = None
+
+    # --- life cycle -----------------------------------------------------------------
+
+    async def open(self) -> None:
+        self._closing = False
+        await self._connect()
+        if self.config.poll_incoming:
+            self._poller = asyncio.create_task(self._poll())
+
+    async def close(self) -> None:
+        self._closing = True
+        for task in [self._reconnecting, self._poller, *self._tasks]:
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self.connected.clear()
+        self.session.close()
+
+    async def _connect(self) -> None:
+        try:
+            self.session.open()
+        except PortLost as exc:
+            raise ModemError(f"modem on {self.device}: {exc}", "transient") from exc
+        try:
+            await self._init()
+        except (CommandTimeout, PortLost) as exc:
+            self.session.close()
+            raise ModemError(f"modem on {self.device}: init failed: {exc}", "transient") from exc
+        except ModemError:
+            self.session.close()
+            raise
+        self.connected.set()
+        self.last_error = None
+        log.info("modem on %s: ready (%s)", self.device, self.manufacturer)
+        if self.config.poll_incoming:
+            self._spawn(self._sweep_quietly())
+
+    def _lost(self, exc: Exception) -> None:
+        """The port vanished (from the link) or stopped answering (from a timeout)."""
+        self.connected.clear()
+        self.last_error = str(exc)
+        if self._closing or (self._reconnecting and not self._reconnecting.done()):
+            return
+        log.warning("modem on %s: %s; reconnecting", self.device, exc)
+        self._reconnecting = asyncio.create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = self.config.reconnect_min
+        while not self._closing:
+            await asyncio.sleep(delay)  # backoff: a replugged USB modem needs time
+            try:
+                await self._connect()
+                return
+            except ModemError as exc:
+                self.last_error = str(exc)
+                if self._pin_rejected:
+                    log.error("%s; not retrying", exc)
+                    return
+                delay = min(delay * 2, self.config.reconnect_max)
+
+    def _hung(self, exc: Exception) -> None:
+        self.session.close()
+        self._lost(exc)
+
+    # --- commands -------------------------------------------------------------------
+
+    async def _cmd(self, command: str, timeout: float | None = None) -> Response:
+        try:
+            return await self.session.command(command, timeout or self.config.command_timeout)
+        except CommandTimeout as exc:
+            if self.connected.is_set():
+                self._hung(exc)  # a modem that stops answering is reset, not waited on
+            raise
+
+    async def _cmd_busy(self, command: str) -> Response:
+        """A command that may fail while the SIM/SMS stack starts (spec §5, §2 step 9)."""
+        response = await self._cmd(command)
+        for _ in range(self.config.busy_retries):
+            error = response.error
+            if response.ok or error is None or (error.kind, error.code) not in _BUSY:
+                return response
+            await asyncio.sleep(self.config.busy_delay)
+            response = await self._cmd(command)
+        return response
+
+    def _fail(self, what: str, response: Response) -> ModemError:
+        error = response.error
+        klass = error.error_class.value if error else "device"
+        return ModemError(f"modem on {self.device}: {what}: {response.final.describe()}", klass)
+
+    # --- init -----------------------------------------------------------------------
+
+    async def _init(self) -> None:
+        # ESC leaves an SMS-edit state left by a crashed agent; then wake it with ATs.
+        self.session.link.write(ESC)
+        for _ in range(5):
+            try:
+                if (await self.session.command("AT", 1.0)).ok:
+                    break
+            except CommandTimeout:
+                continue
+        else:
+            raise ModemError(
+                f"modem on {self.device}: no answer to AT (wrong port or speed, or powered off?)",
+                "transient",
+            )
+        await self._cmd("ATZ")  # resets echo too, so it comes before ATE0
+        await self._cmd("ATE0")
+        await self._cmd("AT+CMEE=1")
+        await self._unlock()
+        response = await self._cmd("AT+CGMI")
+        self.manufacturer = strip_prefix(response.lines[0]) if response.lines else None
+        if self.manufacturer and "huawei" in self.manufacturer.lower():
+            await self._cmd("AT^CURC=0")  # stop ^RSSI/^MODE chatter; filtered anyway
+        response = await self._cmd_busy("AT+CMGF=0")
+        if not response.ok:
+            raise self._fail("cannot switch to PDU mode", response)
+        await self._cmd("AT+CSMS=0")  # service 0: routed messages need no +CNMA
+        if not (await self._cmd_busy('AT+CPMS="SM","SM","SM"')).ok:
+            await self._cmd('AT+CPMS="SM"')
+        self.inbox.read_memory = "SM"
+        for pattern in _CNMI_FALLBACKS:
+            if (await self._cmd("AT+CNMI=" + pattern.format(ds=self.config.status_report_ds))).ok:
+                break
+        if self.config.smsc:
+            response = await self._cmd("AT+CSCA?")
+            if not response.ok or not any(parse_csca(line) for line in response.lines):
+                await self._cmd(f'AT+CSCA="{self.config.smsc}",145')
+
+    async def _unlock(self) -> None:
+        deadline = asyncio.get_running_loop().time() + self.config.pin_timeout
+        pin_sent = False
+        while True:
+            response = await self._cmd_busy("AT+CPIN?")
+            if not response.ok:
+                raise self._fail("SIM not usable", response)
+            state = parse_cpin(response.lines[0]) if response.lines else "READY"
+            # PIN2/PUK2 are not needed for SMS; some modems report them anyway (smsd).
+            if state in ("READY", "SIM PIN2", "SIM PUK2"):
+                return
+            if state != "SIM PIN":
+                raise ModemError(
+                    f"modem on {self.device}: {state} required (unlock the SIM in a phone)"
+                )
+            if not pin_sent:
+                if not self.config.pin:
+                    raise ModemError(
+                        f"modem on {self.device}: SIM PIN required (set 'pin' in the account)"
+                    )
+                response = await self._cmd(f'AT+CPIN="{self.config.pin}"')
+                if not response.ok:
+                    # Never retry a rejected PIN: three wrong tries lock the SIM (PUK).
+                    self._pin_rejected = True
+                    raise ModemError(
+                        f"modem on {self.device}: the SIM rejected the PIN; not retried "
+                        "(check 'pin' in the account; 3 wrong tries lock the SIM)"
+                    )
+                pin_sent = True
+                continue
+            if asyncio.get_running_loop().time() > deadline:
+                raise ModemError(f"modem on {self.device}: SIM not ready after the PIN")
+            await asyncio.sleep(self.config.busy_delay)  # polling AT+CPIN? until READY
+
+    # --- sending --------------------------------------------------------------------
+
+    async def send(
+        self, number: str, text: str, *, report: bool = False, message_id: str | None = None
+    ) -> SendResult:
+        try:
+            self._reference = (self._reference + 1) % 256
+            parts = encode_submit(number, text, report=report, reference=self._reference)
+        except ValueError as exc:
+            return SendResult(
+                outcome=Outcome.FAILED, parts=[], error=str(exc), error_class="permanent"
+            )
+        async with self._send_lock:  # parts of two messages must never interleave
+            results: list[SentPart] = []
+            for part in parts:
+                if not self.connected.is_set():
+                    sent = SentPart(
+                        part=part.part,
+                        parts=part.parts,
+                        outcome=Outcome.FAILED,
+                        error=f"modem on {self.device}: not connected "
+                        f"({self.last_error or 'reconnecting'})",
+                        error_class="transient",
+                    )
+                else:
+                    sent = await self._send_part(part, number, message_id)
+                results.append(sent)
+                if sent.outcome is not Outcome.SENT:
+                    break
+        for part in parts[len(results) :]:
+            results.append(SentPart(part=part.part, parts=part.parts, outcome=Outcome.NOT_SENT))
+        outcomes = {r.outcome for r in results}
+        failed = next((r for r in results if r.outcome in (Outcome.FAILED, Outcome.UNKNOWN)), None)
+        outcome = (
+            Outcome.UNKNOWN
+            if Outcome.UNKNOWN in outcomes
+            else Outcome.SENT
+            if outcomes == {Outcome.SENT}
+            else Outcome.FAILED
+        )
+        return SendResult(
+            outcome=outcome,
+            parts=results,
+            error=failed.error if failed else None,
+            error_class=failed.error_class if failed else None,
+        )
+
+    async def _send_part(self, part: EncodedPart, number: str, message_id: str | None) -> SentPart:
+        config = self.config
+        tries = 0
+        while True:
+            tries += 1
+            base = {"part": part.part, "parts": part.parts, "tries": tries}
+            try:
+                response = await self.session.submit(
+                    part.tpdu_length, part.pdu, config.prompt_timeout, config.result_timeout
+                )
+            except SubmitUnknown as exc:
+                self._hung(exc)  # re-sync the port; the outcome stays unknown
+                return SentPart(
+                    **base, outcome=Outcome.UNKNOWN, error=str(exc), error_class="unknown"
+                )
+            except (CommandTimeout, PortLost) as exc:
+                # Nothing was sent: no prompt came, or the port went before the PDU.
+                if isinstance(exc, CommandTimeout):
+                    self._hung(exc)
+                return SentPart(
+                    **base, outcome=Outcome.FAILED, error=str(exc), error_class="transient"
+                )
+            if response.ok:
+                mr = next(
+                    (
+                        int(line.split(":")[1].split(",")[0])
+                        for line in response.lines
+                        if line.upper().startswith("+CMGS:")
+                    ),
+                    None,
+                )
+                if mr is not None:
+                    self.inbox.remember(mr, number, message_id, part.part)
+                return SentPart(**base, outcome=Outcome.SENT, mr=mr)
+            error = response.error
+            klass = error.error_class if error else ErrorClass.TRANSIENT
+            if klass is ErrorClass.TRANSIENT and tries <= config.send_retries:
+                await asyncio.sleep(config.send_retry_delay)
+                continue
+            return SentPart(
+                **base,
+                outcome=Outcome.FAILED,
+                error_class=klass.value,
+                error=f"modem on {self.device}: {response.final.describe()}",
+            )
+
+    # --- receiving ------------------------------------------------------------------
+
+    async def _sends_settled(self) -> None:
+        async with self._send_lock:
+            pass
+
+    def _spawn(self, coroutine: object) -> None:
+        task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _urc(self, urc: Unsolicited) -> None:
+        if urc.name in ("+CMTI", "+CDSI"):
+            self._spawn(self._guard(self.inbox.stored(self._cmd, urc)))
+        elif urc.name in ("+CMT", "+CDS"):
+            self._spawn(self._guard(self.inbox.routed(urc)))
+        elif urc.name in ("SMS READY", "RDY", "^SYSSTART", "+QIND") and self.connected.is_set():
+            # The modem rebooted under us: echo is back on and URC settings are gone.
+            if urc.name != "+QIND":
+                self._hung(PortLost(f"modem on {self.device} restarted ({urc.line})"))
+        else:
+            log.debug("modem on %s: %s", self.device, urc.line)
+
+    async def _guard(self, coroutine: object) -> None:
+        try:
+            await coroutine  # type: ignore[misc]
+        except (CommandTimeout, PortLost) as exc:
+            log.warning("modem on %s: incoming message left stored: %s", self.device, exc)
+        except Exception:
+            log.exception("modem on %s: handing on a message failed; left stored", self.device)
+
+    async def sweep(self) -> int:
+        handed = await self.inbox.sweep(self._cmd)
+        if self.inbox.on_report is not None:
+            handed += await self.inbox.sweep(self._cmd, "SR")
+        return handed
+
+    async def _sweep_quietly(self) -> None:
+        await self._guard(self.sweep())
+
+    async def _poll(self) -> None:
+        # URCs may go to another port (Huawei PC UI, Quectel urcport): poll as well.
+        while not self._closing:
+            await asyncio.sleep(self.config.poll_interval)
+            if self.connected.is_set():
+                await self._sweep_quietly()
+
+    # --- status ---------------------------------------------------------------------
+
+    async def _line(self, command: str) -> str | None:
+        try:
+            response = await self._cmd(command)
+        except (CommandTimeout, PortLost):
+            return None
+        if not response.ok and command == "AT+CPIN?" and response.error:
+            return f"+CPIN: {response.error.meaning}"  # "SIM not inserted" is a SIM state
+        return response.lines[0] if response.ok and response.lines else None
+
+    async def status(self) -> ModemStatus:
+        if not self.connected.is_set():
+            return ModemStatus(device=self.device, problems=[self.last_error or "not connected"])
+        status = await query_status(self.device, self._line)
+        if not self.connected.is_set():  # it stopped answering while we asked
+            status.problems.insert(0, self.last_error or "not connected")
+        return status

@@ -1,0 +1,330 @@
+"""The libgammu backend (python-gammu) behind the same Modem interface as the AT driver.
+
+libgammu is blocking and its state machine is not thread-safe, so every call runs
+on one worker thread per modem: calls are serialised per modem, modems run in
+parallel, and the event loop never blocks. Incoming messages and status reports
+are polled from storage (libgammu's URC callbacks need a pulling thread of their
+own; polling is what smsd and gammu-smsd do as well).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sms.segment import Encoding, choose_encoding
+
+from .interface import (
+    DeliveryReport,
+    IncomingSMS,
+    ModemConfig,
+    ModemError,
+    OnMessage,
+    OnReport,
+    Outcome,
+    SendResult,
+    SentPart,
+)
+from .pdu import status_meaning
+from .status import REGISTRATION, ModemStatus, judge, rssi_bars, signal_text
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# libgammu's network states -> 27.007 +CREG <stat>.
+_STATE = {
+    "HomeNetwork": 1,
+    "RoamingNetwork": 5,
+    "RequestingNetwork": 2,
+    "NoNetwork": 0,
+    "RegistrationDenied": 3,
+    "Unknown": 4,
+    "NetworkStatusUnknown": 4,
+}
+# libgammu errors after which the SMS may have left (no answer to the submission).
+_UNKNOWN_AFTER_SUBMIT = ("ERR_TIMEOUT",)
+
+
+def _gammu() -> Any:
+    try:
+        import gammu
+    except ImportError as exc:  # the `gammu` extra is optional
+        raise ModemError(
+            f"the gammu backend needs python-gammu (pip install 'smsbridge[gammu]'): {exc}"
+        ) from exc
+    return gammu
+
+
+class GammuModem:
+    def __init__(
+        self,
+        config: ModemConfig,
+        *,
+        connection: str = "at",
+        model: str = "",
+        on_message: OnMessage | None = None,
+        on_report: OnReport | None = None,
+    ) -> None:
+        self.config = config
+        self.device = config.device
+        self.connection = connection
+        self.model = model
+        self.on_message = on_message
+        self.on_report = on_report
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gammu")
+        self._sm: Any = None
+        self._sent: dict[int, tuple[str | None, int]] = {}  # MR -> (message id, part)
+        self._poller: asyncio.Task[None] | None = None
+
+    async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
+
+    def _error(self, what: str, exc: Exception) -> ModemError:
+        info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+        text = info.get("Text", str(exc))
+        return ModemError(f"modem on {self.device} (gammu): {what}: {text}", "transient")
+
+    # --- life cycle -----------------------------------------------------------------
+
+    async def open(self) -> None:
+        gammu = _gammu()
+
+        def init() -> Any:
+            sm = gammu.StateMachine()
+            sm.SetConfig(
+                0, {"Device": self.device, "Connection": self.connection, "Model": self.model}
+            )
+            sm.Init()
+            return sm
+
+        try:
+            self._sm = await self._call(init)
+        except gammu.GSMError as exc:
+            raise self._error("cannot initialise", exc) from exc
+        await self._unlock(gammu)
+        # libgammu leaves AT+CNMI alone unless asked; without it a modem drops status
+        # reports (<ds>=0). libgammu 1.45 answers NOTSUPPORTED here even for the CNMI
+        # ranges of its own test suite, so this is best effort (see the report).
+        with contextlib.suppress(gammu.GSMError):
+            await self._call(self._sm.SetIncomingSMS, True)
+        if self.config.poll_incoming:
+            await self.sweep()
+            self._poller = asyncio.create_task(self._poll())
+
+    async def _unlock(self, gammu: Any) -> None:
+        try:
+            state = await self._call(self._sm.GetSecurityStatus)
+        except gammu.GSMError as exc:
+            raise self._error("cannot read the SIM state", exc) from exc
+        if state in (None, "PIN2", "PUK2"):  # None: nothing needed
+            return
+        if state != "PIN":
+            raise ModemError(
+                f"modem on {self.device}: SIM {state} required (unlock the SIM in a phone)"
+            )
+        if not self.config.pin:
+            raise ModemError(f"modem on {self.device}: SIM PIN required (set 'pin' in the account)")
+        try:
+            await self._call(self._sm.EnterSecurityCode, "PIN", self.config.pin)
+        except gammu.GSMError as exc:
+            # Never retried: three wrong tries lock the SIM.
+            raise ModemError(
+                f"modem on {self.device}: the SIM rejected the PIN; not retried "
+                "(check 'pin' in the account; 3 wrong tries lock the SIM)"
+            ) from exc
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self._sm is not None:
+            with contextlib.suppress(Exception):
+                await self._call(self._sm.Terminate)
+            self._sm = None
+        self._executor.shutdown(wait=True)
+
+    # --- sending --------------------------------------------------------------------
+
+    async def send(
+        self, number: str, text: str, *, report: bool = False, message_id: str | None = None
+    ) -> SendResult:
+        gammu = _gammu()
+        info = {
+            "Class": -1,
+            "Unicode": choose_encoding(text) is Encoding.UCS2,
+            "Entries": [{"ID": "ConcatenatedTextLong", "Buffer": text}],
+        }
+        try:
+            messages = gammu.EncodeSMS(info)
+        except gammu.GSMError as exc:
+            return SendResult(
+                outcome=Outcome.FAILED, parts=[], error=str(exc), error_class="permanent"
+            )
+        results: list[SentPart] = []
+        total = len(messages)
+        for n, message in enumerate(messages, 1):
+            message["SMSC"] = {"Location": 1}  # the SMSC stored in the modem
+            message["Number"] = number
+            if report:
+                message["Type"] = "Status_Report"  # libgammu's way to set TP-SRR
+            try:
+                mr = await self._call(self._sm.SendSMS, message)
+            except gammu.GSMError as exc:
+                code = type(exc).__name__
+                unknown = code in _UNKNOWN_AFTER_SUBMIT
+                results.append(
+                    SentPart(
+                        part=n,
+                        parts=total,
+                        outcome=Outcome.UNKNOWN if unknown else Outcome.FAILED,
+                        error=str(self._error("send failed", exc)),
+                        error_class="unknown" if unknown else "transient",
+                    )
+                )
+                break
+            self._sent[mr & 0xFF] = (message_id, n)
+            results.append(SentPart(part=n, parts=total, outcome=Outcome.SENT, mr=mr))
+        results += [
+            SentPart(part=n, parts=total, outcome=Outcome.NOT_SENT)
+            for n in range(len(results) + 1, total + 1)
+        ]
+        outcomes = {r.outcome for r in results}
+        bad = next((r for r in results if r.error), None)
+        outcome = (
+            Outcome.SENT
+            if outcomes == {Outcome.SENT}
+            else Outcome.UNKNOWN
+            if Outcome.UNKNOWN in outcomes
+            else Outcome.FAILED
+        )
+        return SendResult(
+            outcome=outcome,
+            parts=results,
+            error=bad.error if bad else None,
+            error_class=bad.error_class if bad else None,
+        )
+
+    # --- receiving ------------------------------------------------------------------
+
+    def _read_all(self) -> list[dict[str, Any]]:
+        gammu = _gammu()
+        found: list[dict[str, Any]] = []
+        start = True
+        location = 0
+        while True:
+            try:
+                if start:
+                    batch = self._sm.GetNextSMS(Start=True, Folder=0)
+                    start = False
+                else:
+                    batch = self._sm.GetNextSMS(Location=location, Folder=0)
+            except gammu.ERR_EMPTY:
+                return found
+            found += batch
+            location = batch[0]["Location"]
+
+    async def sweep(self) -> int:
+        handed = 0
+        for message in await self._call(self._read_all):
+            if message["Type"] == "Deliver" and self.on_message is not None:
+                await self.on_message(self._incoming(message))
+            elif message["Type"] == "Status_Report" and self.on_report is not None:
+                await self.on_report(self._report(message))
+            else:
+                continue
+            handed += 1
+            await self._call(self._sm.DeleteSMS, Folder=0, Location=message["Location"])
+        return handed
+
+    def _incoming(self, message: dict[str, Any]) -> IncomingSMS:
+        udh = message.get("UDH") or {}
+        parts = udh.get("AllParts") or 0
+        return IncomingSMS(
+            sender=message["Number"],
+            text=message["Text"],
+            timestamp=message["DateTime"] or datetime.now(UTC),
+            smsc=(message.get("SMSC") or {}).get("Number") or None,
+            pdu="",  # libgammu does not hand out the raw PDU
+            concat_reference=(udh.get("ID8bit") if udh.get("ID8bit", -1) >= 0 else None)
+            if parts > 1
+            else None,
+            concat_total=parts if parts > 1 else None,
+            concat_sequence=udh.get("PartNumber") if parts > 1 else None,
+            memory=message.get("Memory"),
+            index=message.get("Location"),
+        )
+
+    def _report(self, message: dict[str, Any]) -> DeliveryReport:
+        status = int(message.get("DeliveryStatus") or 0)
+        meaning, delivered, final = status_meaning(status)
+        mr = int(message.get("MessageReference") or 0)
+        sent = self._sent.get(mr)
+        return DeliveryReport(
+            mr=mr,
+            recipient=message["Number"],
+            status=status,
+            meaning=meaning,
+            delivered=delivered,
+            final=final,
+            discharge_time=message.get("DateTime") or datetime.now(UTC),
+            message_id=sent[0] if sent else None,
+            part=sent[1] if sent else None,
+        )
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.poll_interval)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("modem on %s (gammu): polling storage failed", self.device)
+
+    # --- status ---------------------------------------------------------------------
+
+    async def status(self) -> ModemStatus:
+        sm = self._sm
+
+        async def ask(function: Callable[[], Any]) -> Any:
+            try:
+                return await self._call(function)
+            except Exception:
+                return None
+
+        model = await ask(sm.GetModel)
+        network = await ask(sm.GetNetworkInfo) or {}
+        signal = await ask(sm.GetSignalQuality) or {}
+        smsc = await ask(lambda: sm.GetSMSC(Location=1)) or {}
+        storage = await ask(sm.GetSMSStatus) or {}
+        security = await ask(sm.GetSecurityStatus)
+        dbm = signal.get("SignalStrength")
+        rssi = (dbm + 113) // 2 if isinstance(dbm, int) and dbm < 0 else None
+        stat = _STATE.get(network.get("State", ""))
+        status = ModemStatus(
+            device=self.device,
+            manufacturer=await ask(sm.GetManufacturer),
+            model=model[1] if model else None,
+            firmware=(await ask(sm.GetFirmware) or (None,))[0],
+            imei=await ask(sm.GetIMEI),
+            imsi=await ask(sm.GetSIMIMSI),
+            sim="READY" if security is None else f"SIM {security}",
+            registration=stat,
+            registration_text=REGISTRATION.get(stat) if stat is not None else None,
+            operator=network.get("NetworkName") or None,
+            rssi=rssi,
+            signal_dbm=dbm if rssi is not None else None,
+            signal_bars=rssi_bars(rssi),
+            signal_text=signal_text(rssi),
+            smsc=smsc.get("Number") or None,
+            storage="SM",
+            storage_used=storage.get("SIMUsed"),
+            storage_total=storage.get("SIMSize"),
+        )
+        status.problems = judge(status)
+        return status

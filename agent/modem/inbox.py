@@ -1,0 +1,184 @@
+"""Incoming messages and status reports of one modem (spec §6, §8).
+
+Read, hand on, and delete only after the callback returned: a crash in between gives
+a duplicate on the next sweep, never a loss. Routed +CMT/+CDS cannot be re-read, so
+they are handed on at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from .at import Unsolicited, split_args
+from .errors import ErrorClass
+from .interface import DeliveryReport, IncomingSMS, OnMessage, OnReport
+from .pdu import Deliver, PDUError, StatusReport, decode
+from .session import Response
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[str], Awaitable[Response]]
+
+
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+class SentRef:
+    __slots__ = ("message_id", "part", "recipient", "time")
+
+    def __init__(self, recipient: str, message_id: str | None, part: int) -> None:
+        self.recipient = recipient
+        self.message_id = message_id
+        self.part = part
+        self.time = time.monotonic()
+
+
+def incoming_of(message: Deliver, pdu: str, memory: str | None, index: int | None) -> IncomingSMS:
+    concat = message.concat
+    return IncomingSMS(
+        sender=message.sender,
+        text=message.text,
+        timestamp=message.timestamp,
+        smsc=message.smsc,
+        pdu=pdu,
+        concat_reference=concat.reference if concat else None,
+        concat_total=concat.total if concat else None,
+        concat_sequence=concat.sequence if concat else None,
+        concat_bits=concat.bits if concat else None,
+        memory=memory,
+        index=index,
+    )
+
+
+class Inbox:
+    def __init__(
+        self,
+        device: str,
+        on_message: OnMessage | None,
+        on_report: OnReport | None,
+        sends_settled: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.device = device
+        # A report can arrive in the same read as the +CMGS it reports on, before the
+        # sender has recorded the MR: match only once no send is half-way through.
+        self.sends_settled = sends_settled
+        self.on_message = on_message
+        self.on_report = on_report
+        self._sent: dict[int, list[SentRef]] = {}  # MR -> recent parts with that MR
+        self._lock = asyncio.Lock()  # one read-and-delete at a time
+        self.read_memory = "SM"
+
+    # --- status-report matching ------------------------------------------------------
+
+    def remember(self, mr: int, recipient: str, message_id: str | None, part: int) -> None:
+        refs = self._sent.setdefault(mr, [])
+        refs.append(SentRef(recipient, message_id, part))
+        del refs[:-4]  # MRs wrap at 256; only the latest few sends per MR can match
+
+    def match(self, report: StatusReport) -> DeliveryReport:
+        refs = self._sent.get(report.reference, [])
+        wanted = _digits(report.recipient)
+        found = next(
+            (r for r in reversed(refs) if _digits(r.recipient).endswith(wanted[-9:])), None
+        )
+        if found is not None and report.final:
+            refs.remove(found)
+        return DeliveryReport(
+            mr=report.reference,
+            recipient=report.recipient,
+            status=report.status,
+            meaning=report.meaning,
+            delivered=report.delivered,
+            final=report.final,
+            discharge_time=report.discharge_time,
+            message_id=found.message_id if found else None,
+            part=found.part if found else None,
+        )
+
+    # --- hand-over -------------------------------------------------------------------
+
+    async def _hand_on(self, pdu: str, memory: str | None, index: int | None) -> bool:
+        """Decode and give to the callback; True when it may now be deleted."""
+        try:
+            message = decode(pdu, has_smsc=None)
+        except PDUError as exc:
+            log.warning("%s: undecodable PDU at %s/%s kept: %s", self.device, memory, index, exc)
+            return False
+        if isinstance(message, Deliver):
+            if self.on_message is None:
+                return False
+            await self.on_message(incoming_of(message, pdu, memory, index))
+            return True
+        if isinstance(message, StatusReport):
+            if self.on_report is not None:
+                if self.sends_settled is not None:
+                    await self.sends_settled()
+                await self.on_report(self.match(message))
+            return True
+        return False  # a stored SUBMIT (STO SENT/UNSENT): not ours to delete
+
+    async def routed(self, urc: Unsolicited) -> None:
+        """+CMT / +CDS: the PDU came with the URC; nothing stored to delete."""
+        if urc.pdu:
+            await self._hand_on(urc.pdu, None, None)
+
+    async def stored(self, command: Command, urc: Unsolicited) -> None:
+        """+CMTI / +CDSI: read the slot, hand it on, delete it."""
+        args = urc.args
+        if len(args) < 2 or not args[1].strip().isdigit():
+            log.warning("%s: malformed %s", self.device, urc.line)
+            return
+        await self.read(command, args[0] or "SM", int(args[1]))
+
+    async def read(self, command: Command, memory: str, index: int) -> None:
+        async with self._lock:
+            switched = await self._use_memory(command, memory)
+            try:
+                response = await command(f"AT+CMGR={index}")
+                if not response.ok:
+                    error = response.error
+                    if error is None or error.error_class is not ErrorClass.EMPTY:
+                        log.warning("%s: AT+CMGR=%d: %s", self.device, index, response.final)
+                    return
+                pdus = [line for line in response.lines if not line.upper().startswith("+CMGR")]
+                if pdus and await self._hand_on(pdus[0], memory, index):
+                    await command(f"AT+CMGD={index}")
+            finally:
+                if switched:
+                    await self._use_memory(command, "SM")
+
+    async def sweep(self, command: Command, memory: str = "SM") -> int:
+        """AT+CMGL=4: everything stored; returns how many were handed on."""
+        async with self._lock:
+            switched = await self._use_memory(command, memory)
+            try:
+                response = await command("AT+CMGL=4")
+                handed = 0
+                lines = response.lines if response.ok else []
+                for header, pdu in itertools.pairwise(lines):
+                    if not header.upper().startswith("+CMGL:"):
+                        continue
+                    args = split_args(header.split(":", 1)[1])
+                    if not args or not args[0].isdigit():
+                        continue
+                    index = int(args[0])
+                    if await self._hand_on(pdu, memory, index):
+                        handed += 1
+                        await command(f"AT+CMGD={index}")
+                return handed
+            finally:
+                if switched:
+                    await self._use_memory(command, "SM")
+
+    async def _use_memory(self, command: Command, memory: str) -> bool:
+        if memory.upper() == self.read_memory:
+            return False
+        response = await command(f'AT+CPMS="{memory.upper()}"')
+        if response.ok:
+            self.read_memory = memory.upper()
+        return response.ok

@@ -1,0 +1,122 @@
+"""What every modem backend offers the agent (AT driver, libgammu), and the shapes of
+what goes in and out. The bridge only ever sees these."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Protocol
+
+import msgspec
+
+from .status import ModemStatus
+
+
+class ModemConfig(msgspec.Struct, kw_only=True):
+    """An account's `modem` settings plus the knobs tests and technicians turn."""
+
+    device: str
+    baudrate: int = 115200
+    pin: str | None = None
+    smsc: str | None = None  # written with AT+CSCA when the modem has none
+    poll_incoming: bool = True  # sweep stored messages at start and every poll_interval
+    poll_interval: float = 60.0
+    command_timeout: float = 5.0
+    prompt_timeout: float = 10.0
+    result_timeout: float = 90.0  # +CMGS can take a network round trip (spec §3.2)
+    pin_timeout: float = 20.0
+    busy_retries: int = 5  # SIM busy / init in progress (CME 14, CMS 314/515)
+    busy_delay: float = 0.5
+    send_retries: int = 2  # extra tries of one part after a transient error
+    send_retry_delay: float = 5.0
+    reconnect_min: float = 0.5
+    reconnect_max: float = 30.0
+    status_report_ds: int = 1  # AT+CNMI <ds>: 1 routed +CDS (safe on Quectel/SIMCom)
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"  # the modem returned +CMGS: the network accepted it
+    FAILED = "failed"  # not sent; `error` says why
+    UNKNOWN = "unknown"  # no answer after the PDU: may have been sent; never resend blindly
+    NOT_SENT = "not-sent"  # an earlier part failed, this one was not tried
+
+
+class SentPart(msgspec.Struct, kw_only=True):
+    part: int
+    parts: int
+    outcome: Outcome
+    mr: int | None = None
+    error: str | None = None
+    error_class: str | None = None  # transient / permanent / device
+    tries: int = 1
+
+
+class SendResult(msgspec.Struct, kw_only=True):
+    outcome: Outcome  # SENT only if every part was; UNKNOWN if any part is
+    parts: list[SentPart]
+    error: str | None = None
+    error_class: str | None = None
+
+    @property
+    def mrs(self) -> list[int | None]:
+        return [p.mr for p in self.parts]
+
+
+class IncomingSMS(msgspec.Struct, kw_only=True):
+    sender: str
+    text: str
+    timestamp: datetime
+    smsc: str | None
+    pdu: str
+    concat_reference: int | None = None
+    concat_total: int | None = None
+    concat_sequence: int | None = None
+    concat_bits: int | None = None
+    memory: str | None = None  # where it was stored ("SM"), None when routed (+CMT)
+    index: int | None = None
+
+
+class DeliveryReport(msgspec.Struct, kw_only=True):
+    mr: int
+    recipient: str
+    status: int
+    meaning: str
+    delivered: bool
+    final: bool
+    discharge_time: datetime
+    message_id: str | None = None  # the send() that this reports on, when matched
+    part: int | None = None
+
+
+OnMessage = Callable[[IncomingSMS], Awaitable[None]]
+OnReport = Callable[[DeliveryReport], Awaitable[None]]
+
+
+class ModemError(Exception):
+    """A modem problem in words a person can act on; `error_class` for machines."""
+
+    def __init__(self, message: str, error_class: str = "device") -> None:
+        super().__init__(message)
+        self.error_class = error_class
+
+
+class Modem(Protocol):
+    """One GSM modem. Both backends implement it; several run side by side."""
+
+    config: ModemConfig
+
+    async def open(self) -> None:
+        """Open the port, initialise, unlock the SIM; raises ModemError."""
+
+    async def close(self) -> None: ...
+
+    async def send(
+        self, number: str, text: str, *, report: bool = False, message_id: str | None = None
+    ) -> SendResult:
+        """Send one SMS (one AT+CMGS per part, serialised per modem)."""
+
+    async def status(self) -> ModemStatus: ...
+
+    async def sweep(self) -> int:
+        """Read every stored message (AT+CMGL=4), hand it on, delete it; how many."""

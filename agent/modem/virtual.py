@@ -1,0 +1,223 @@
+"""The virtual modem on a pseudo-terminal: a serial device any program can open.
+
+    with VirtualModem(VirtualConfig(pin="1234")) as modem:
+        print(modem.path)                 # /dev/pts/7, or the stable link you asked for
+        modem.deliver("+420777123456", "Ahoj")
+        modem.unplug(); modem.replug()    # the device disappears and comes back
+
+A thread serves the pty so that blocking peers (libgammu, smsd) and asyncio code
+can both talk to it; tests wait on `wait_for()` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import os
+import select
+import threading
+import time
+import tty
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import TypeVar
+
+import msgspec
+
+from .virtual_core import Output, Submission, VirtualConfig, VirtualModemCore
+
+T = TypeVar("T")
+
+
+class LogEntry(msgspec.Struct, frozen=True):
+    time: float  # time.monotonic()
+    direction: str  # "rx" (from the program to the modem) or "tx"
+    data: bytes
+
+
+class VirtualModem:
+    def __init__(self, config: VirtualConfig | None = None, link: str | None = None) -> None:
+        self.config = config or VirtualConfig()
+        self.link = link  # a stable path (like udev's /dev/gsmmodem0) that follows replugs
+        self.core = VirtualModemCore(self.config, time.monotonic)
+        self.log: list[LogEntry] = []
+        self._lock = threading.Condition()
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._slave_name = ""
+        self._queue: list[tuple[float, int, bytes]] = []
+        self._seq = 0
+        self._last_due = 0.0
+        self._wake_r, self._wake_w = os.pipe()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle -----------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        return self.link or self._slave_name
+
+    @property
+    def plugged(self) -> bool:
+        return self._master is not None
+
+    def start(self) -> str:
+        self._plug()
+        self._thread = threading.Thread(target=self._serve, name="virtual-modem", daemon=True)
+        self._thread.start()
+        return self.path
+
+    def stop(self) -> None:
+        self._stop = True
+        self._wake()
+        if self._thread:
+            self._thread.join(timeout=5)
+        with self._lock:
+            self._unplug_locked()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __enter__(self) -> VirtualModem:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _plug(self) -> None:
+        master, slave = os.openpty()
+        # Raw, no echo by the line discipline: the program that opens the slave gets
+        # exactly the modem's bytes (pyserial sets raw too; smsd and libgammu do).
+        tty.setraw(slave)
+        os.set_blocking(master, False)
+        with self._lock:
+            self._master, self._slave = master, slave
+            self._slave_name = os.ttyname(slave)
+            self._queue.clear()
+            if self.link:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.link)
+                os.symlink(self._slave_name, self.link)
+        self._wake()
+
+    def unplug(self) -> None:
+        """The USB cable is pulled: the device closes under whoever has it open."""
+        with self._lock:
+            self._unplug_locked()
+        self._wake()
+
+    def _unplug_locked(self) -> None:
+        for fd in (self._master, self._slave):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._master = self._slave = None
+        if self.link:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.link)
+
+    def replug(self) -> str:
+        """Plugged back in: a new device node, the modem rebooted (echo on, PIN again)."""
+        with self._lock:
+            self._unplug_locked()
+            self.core.power_on()
+        self._plug()
+        return self.path
+
+    # --- the network's side ---------------------------------------------------------
+
+    def deliver(self, sender: str, text: str, when: datetime | None = None) -> None:
+        with self._lock:
+            self._schedule(self.core.deliver(sender, text, when))
+        self._wake()
+
+    def deliver_pdu(self, pdu: str) -> None:
+        with self._lock:
+            self._schedule(self.core.deliver_pdu(pdu))
+        self._wake()
+
+    def send_raw(self, data: bytes) -> None:
+        """Bytes as if the modem sent them on its own (a URC, boot noise)."""
+        with self._lock:
+            self._schedule([(0.0, data)])
+        self._wake()
+
+    @property
+    def submissions(self) -> list[Submission]:
+        with self._lock:
+            return list(self.core.submissions)
+
+    def wait_for(self, predicate: Callable[[VirtualModem], T], timeout: float = 5.0) -> T:
+        """Block until predicate(self) is truthy (checked whenever the modem does
+        something); raises TimeoutError with the log tail otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                result = predicate(self)
+                if result:
+                    return result
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    tail = b"".join(e.data for e in self.log[-10:])
+                    raise TimeoutError(f"virtual modem: condition not met; last bytes {tail!r}")
+                self._lock.wait(left)
+
+    # --- the thread -----------------------------------------------------------------
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def _schedule(self, outputs: list[Output]) -> None:
+        now = time.monotonic()
+        for delay, data in outputs:
+            # Bytes leave in the order they were produced, a delay holds back what follows.
+            due = max(now + delay, self._last_due)
+            self._last_due = due
+            self._seq += 1
+            heapq.heappush(self._queue, (due, self._seq, data))
+
+    def _serve(self) -> None:
+        while not self._stop:
+            with self._lock:
+                master = self._master
+                timeout = max(0.0, self._queue[0][0] - time.monotonic()) if self._queue else None
+            fds = [self._wake_r] + ([master] if master is not None else [])
+            try:
+                readable, _, _ = select.select(fds, [], [], timeout)
+            except (OSError, ValueError):
+                continue  # the fd was closed by unplug() between lock and select
+            if self._wake_r in readable:
+                os.read(self._wake_r, 4096)
+            with self._lock:
+                if master is not None and master in readable and master == self._master:
+                    self._read_locked(master)
+                self._flush_locked()
+                self._lock.notify_all()
+
+    def _read_locked(self, master: int) -> None:
+        try:
+            data = os.read(master, 4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return  # EIO: nobody has the slave open (we keep it open, so rare)
+        self.log.append(LogEntry(time.monotonic(), "rx", data))
+        self._schedule(self.core.receive(data))
+
+    def _flush_locked(self) -> None:
+        now = time.monotonic()
+        while self._queue and self._queue[0][0] <= now:
+            _, _, data = heapq.heappop(self._queue)
+            if self._master is None:
+                continue  # unplugged: the bytes are lost, as on a real cable
+            try:
+                os.write(self._master, data)
+            except OSError:
+                continue
+            self.log.append(LogEntry(time.monotonic(), "tx", data))

@@ -1,0 +1,90 @@
+"""Technician commands against the virtual modem: human output, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_probe_prints_status_and_is_healthy(virtual, capsys: pytest.CaptureFixture[str]) -> None:
+    vm = virtual()
+    assert main(["probe", vm.path, "--timeout", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "IMEI          356938035643809" in out and "healthy" in out
+
+
+def test_probe_json_names_problems_and_exits_1(virtual, capsys) -> None:
+    vm = virtual(registration=3, rssi=1)
+    assert main(["probe", vm.path, "--json", "--timeout", "1"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["healthy"] is False
+    assert "not registered: registration denied" in data["problems"]
+
+
+def test_probe_without_pin_says_what_to_do(virtual, capsys) -> None:
+    vm = virtual(pin="1234")
+    assert main(["probe", vm.path, "--timeout", "1"]) == 2
+    assert "SIM PIN required (set 'pin' in the account)" in capsys.readouterr().err
+
+
+def test_probe_of_a_missing_device_exits_2(capsys) -> None:
+    assert main(["probe", "/nonexistent/tty", "--timeout", "0.2"]) == 2
+    assert "cannot open /nonexistent/tty" in capsys.readouterr().err
+
+
+def test_send_with_report_prints_each_step(virtual, capsys) -> None:
+    vm = virtual()
+    assert main(["send", vm.path, "+420777123456", "Ahoj", "--report", "--wait", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "message reference 1" in out and "delivered" in out
+    assert vm.submissions[0].submit.report_requested
+
+
+def test_send_json_steps_and_failure_exit_code(virtual, capsys) -> None:
+    vm = virtual(cms_error_rate=1.0, cms_error_code=21)
+    assert main(["send", vm.path, "+420777123456", "Ahoj", "--json", "--timeout", "1"]) == 1
+    steps = [json.loads(line)["step"] for line in capsys.readouterr().out.splitlines()]
+    assert steps == ["open", "ready", "part", "failed"]
+
+
+def test_modems_lists_a_device_that_answers(virtual, capsys) -> None:
+    vm = virtual()
+    assert main(["modems", "--device", vm.path, "--json", "--timeout", "0.5"]) == 0
+    [port] = [p for p in json.loads(capsys.readouterr().out) if p["device"] == vm.path]
+    assert port["imei"] == "356938035643809" and port["signal_bars"] == 4
+
+
+@pytest.mark.parametrize("command", ["modems", "probe", "send", "virtual-modem"])
+def test_every_command_has_help_with_examples(command: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert "examples:" in capsys.readouterr().out
+
+
+def test_virtual_modem_command_prints_its_path_and_takes_control_lines(tmp_path) -> None:
+    link = tmp_path / "gsm"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "virtual-modem", "--link", str(link), "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert json.loads(proc.stdout.readline()) == {"device": str(link)}
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

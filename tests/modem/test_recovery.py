@@ -1,0 +1,109 @@
+"""Unplug, replug, a hung modem, a reboot: the driver recovers and never sends twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.modem.interface import Outcome
+from tests.modem.conftest import Recorder
+from tests.modem.waiting import until
+
+
+async def test_unplug_then_replug_reconnects_and_reinitialises(virtual, driver) -> None:
+    vm = virtual()
+    modem = driver(vm.path)
+    await modem.open()
+    vm.unplug()
+    await until(lambda: not modem.connected.is_set())
+    failed = await modem.send("+420777123456", "while away")
+    assert failed.outcome is Outcome.FAILED and failed.error_class == "transient"
+    assert "not connected" in (failed.error or "")
+    vm.replug()
+    await asyncio.wait_for(modem.connected.wait(), 5)
+    assert not vm.core.echo  # re-initialised after the "reboot"
+    assert (await modem.send("+420777123456", "back")).outcome is Outcome.SENT
+
+
+async def test_unplug_before_the_second_part_fails_it_and_sends_nothing_twice(
+    virtual, driver
+) -> None:
+    vm = virtual()
+    modem = driver(vm.path, send_retries=0)
+    await modem.open()
+    original = vm.core._cmgs
+
+    def unplug_at_second_cmgs(upper: str):  # type: ignore[no-untyped-def]
+        if len(vm.core.submissions) == 1:
+            vm.unplug()  # the cable goes as part 2 is announced: no prompt comes
+            return []
+        return original(upper)
+
+    vm.core._cmgs = unplug_at_second_cmgs  # type: ignore[method-assign]
+    result = await modem.send("+420777123456", "y" * 400, message_id="m")
+    assert [p.outcome for p in result.parts] == [Outcome.SENT, Outcome.FAILED, Outcome.NOT_SENT]
+    assert result.outcome is Outcome.FAILED and result.error_class == "transient"
+    vm.core._cmgs = original  # type: ignore[method-assign]
+    vm.replug()
+    await asyncio.wait_for(modem.connected.wait(), 5)
+    assert [s.submit.concat.sequence for s in vm.submissions if s.submit.concat] == [1]
+
+
+async def test_unplug_after_a_pdu_was_taken_makes_that_part_unknown(virtual, driver) -> None:
+    vm = virtual()
+    modem = driver(vm.path, send_retries=0)
+    await modem.open()
+    original = vm.core._pdu
+
+    def take_then_unplug(pdu: str, *, aborted: bool):  # type: ignore[no-untyped-def]
+        out = original(pdu, aborted=aborted)
+        if len(vm.core.submissions) == 2:
+            vm.unplug()  # part 2 went to the network, its +CMGS is lost with the cable
+        return out
+
+    vm.core._pdu = take_then_unplug  # type: ignore[method-assign]
+    result = await modem.send("+420777123456", "y" * 400, message_id="m")
+    assert [p.outcome for p in result.parts] == [
+        Outcome.SENT,
+        Outcome.UNKNOWN,
+        Outcome.NOT_SENT,
+    ]
+    assert result.outcome is Outcome.UNKNOWN
+    assert "may have been sent" in (result.error or "")
+    vm.replug()
+    await asyncio.wait_for(modem.connected.wait(), 5)
+    assert len(vm.submissions) == 2  # nothing was resent after the replug
+
+
+async def test_a_modem_that_stops_answering_is_reopened(virtual, driver) -> None:
+    vm = virtual()
+    modem = driver(vm.path, command_timeout=0.3)
+    await modem.open()
+    vm.core.config.silent = True
+    status = await modem.status()
+    assert not status.healthy
+    await until(lambda: not modem.connected.is_set())
+    vm.core.config.silent = False
+    await asyncio.wait_for(modem.connected.wait(), 5)
+    assert (await modem.status()).healthy
+
+
+async def test_sms_ready_after_a_reboot_triggers_a_reinit(virtual, driver) -> None:
+    vm = virtual()
+    modem = driver(vm.path)
+    await modem.open()
+    vm.core.power_on()
+    vm.send_raw(b"\r\nRDY\r\n\r\nSMS Ready\r\n")
+    await until(lambda: vm.core.echo is False and modem.connected.is_set(), timeout=5)
+    assert vm.core.cnmi[1] == 1
+
+
+async def test_messages_arriving_while_unplugged_are_swept_after_replug(virtual, driver) -> None:
+    vm = virtual()
+    recorder = Recorder()
+    modem = driver(vm.path, recorder)
+    await modem.open()
+    vm.unplug()
+    vm.deliver("+420777123456", "while away")  # stored on the SIM, URC lost
+    vm.replug()
+    await until(lambda: recorder.messages, timeout=5)
+    assert recorder.messages[0].text == "while away"
