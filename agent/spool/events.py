@@ -12,6 +12,7 @@ raises, and then the line keeps the source (file, row) and offers the event agai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
@@ -118,9 +119,10 @@ def classify_fail_reason(text: str) -> str:
     """Machine code for an smsd `Fail_reason:` (shared/specs/smstools3.md §4.2) or an
     SMSLib failure: modem answers keep their number, file problems are `rejected`."""
     t = text.strip()
-    for prefix, code in (("+CMS ERROR:", "cms-error"), ("+CME ERROR:", "cme-error")):
-        if t.startswith(prefix):
-            return f"{code}:{t[len(prefix) :].strip()}"
+    # smsd 3.1.21 appends its explanation: "+CMS ERROR: 38 (Network out of order)".
+    m = re.match(r"\+(CMS|CME) ERROR: *(\d+)", t)
+    if m:
+        return f"{m.group(1).lower()}-error:{m.group(2)}"
     if t == "ERROR":
         return "modem-error"
     if t == "Modem initialization failed":

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.spool.events import classify_fail_reason
 from agent.spool.smstools_codec import (
     IncomingSms,
     MissedCall,
@@ -351,3 +352,37 @@ def test_any_bytes_either_parse_or_raise_spool_file_error(data: bytes) -> None:
     for parse in (parse_incoming, parse_sent, parse_failed):
         with contextlib.suppress(SpoolFileError):
             parse(data)
+
+
+def test_failed_file_from_real_smsd_after_cms_error_has_smsd_explanation() -> None:
+    # Reality (3.1.21) vs spec §4.2: smsd appends "(explanation)" to the modem's answer.
+    failed = parse_failed(smsd_file("failed-cms-error.smsd"))
+    assert failed.fail_reason == "+CMS ERROR: 38 (Network out of order)"
+    assert failed.modem == "GSM1"
+    assert failed.imsi == "230011234567890"
+    assert failed.job_id == "bad"
+    assert failed.pdus == ("0011000C912470772143650000FF0AC8329BFD0699C36936",)
+    assert classify_fail_reason(failed.fail_reason) == "cms-error:38"
+
+
+@pytest.mark.parametrize(
+    ("reason", "code"),
+    [
+        ("+CMS ERROR: 500", "cms-error:500"),
+        ("+CME ERROR: 10 (SIM not inserted)", "cme-error:10"),
+        ("ERROR", "modem-error"),
+        ("Modem initialization failed", "modem-unavailable"),
+        ("Unknown", "unknown"),
+        ("No destination", "rejected"),
+        ("Rejected by checkhandler", "rejected"),
+    ],
+)
+def test_fail_reasons_get_a_machine_code(reason: str, code: str) -> None:
+    assert classify_fail_reason(reason) == code
+
+
+def test_sent_file_from_real_smsd_on_a_modem_has_imsi_and_imei() -> None:
+    sent = parse_sent(smsd_file("sent-real-modem.smsd"))
+    assert (sent.imsi, sent.imei) == ("230011234567890", "867962041234567")
+    assert sent.message_ids == ()  # no Report: asked, so no Message_id
+    assert sent.text == "Hello ok"
