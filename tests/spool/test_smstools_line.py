@@ -15,7 +15,6 @@ from agent.spool.events import (
     Delivered,
     Dispatched,
     Failed,
-    LineEvent,
     LineProblem,
     Received,
     Sent,
@@ -24,28 +23,7 @@ from agent.spool.events import (
 from agent.spool.smstools_codec import parse_sent
 from agent.spool.smstools_line import SmstoolsConfig, SmstoolsLine
 from agent.spool.smstools_state import LineState, PendingJob, stage
-
-WAIT = 5.0
-
-
-class Recorder:
-    """The event callback: records events; can be told to fail (bridge not storing)."""
-
-    def __init__(self) -> None:
-        self.events: asyncio.Queue[LineEvent] = asyncio.Queue()
-        self.fail_next = 0
-
-    async def __call__(self, event: LineEvent) -> None:
-        if self.fail_next:
-            self.fail_next -= 1
-            raise RuntimeError("outbox full")
-        self.events.put_nowait(event)
-
-    async def next(self) -> LineEvent:
-        return await asyncio.wait_for(self.events.get(), WAIT)
-
-    def empty(self) -> bool:
-        return self.events.empty()
+from tests.spool.recorder import Recorder
 
 
 class Spool:
