@@ -146,18 +146,23 @@ async def test_real_smsd_sends_single_multipart_and_ucs2_files_we_wrote(
         SmsJob(id="single", to="+420777123456", text="Hello from smsbridge"),
         SmsJob(id="long", to="+420777123456", text=LONG),
         SmsJob(id="czech", to="+420777123456", text="Dobrý den, žluťoučký kůň Привет"),
+        SmsJob(id="flash", to="+420777999888", text="Flash!", flash=True, validity_minutes=60),
     ]
     with smsd_log_on_failure(smsd):
         for job in jobs:
             await lin.submit(job)
         sent = {}
-        while len(sent) < 3:
+        while len(sent) < 4:
             event = await rec.next_of(Sent)
             assert isinstance(event, Sent)
             sent[event.job_id] = event
     assert {e.modem for e in sent.values()} == {"GSM1"}
+    (flash,) = [s for s in smsd.modem.submits if s.recipient == "+420777999888"]
+    assert (flash.text, flash.message_class, flash.validity_minutes) == ("Flash!", 0, 60)
     by_text: dict[str, list[str]] = {}
     for submit in smsd.modem.submits:
+        if submit is flash:
+            continue
         assert submit.recipient == "+420777123456"
         by_text.setdefault(submit.alphabet.value, []).append(submit.text)
     assert "Hello from smsbridge" in by_text[Alphabet.GSM7.value]
