@@ -19,7 +19,18 @@ from typing import Literal
 
 import msgspec
 
-from sms import gsm7, ucs2
+from sms import ucs2
+
+from .smstools_headers import (
+    Headers,
+    SpoolFileError,
+    decode_body,
+    header_int,
+    header_time,
+    is_yes,
+    require,
+    split_file,
+)
 
 __all__ = [
     "JOB_ID_HEADER",
@@ -44,15 +55,6 @@ JOB_ID_HEADER = "X-Smsbridge-Id"
 DEFAULT_DATETIME_FORMAT = "%y-%m-%d %H:%M:%S"  # smsd's `datetime_format` default
 
 OutAlphabet = Literal["UTF-8", "ISO", "UCS2"]
-
-
-class SpoolFileError(ValueError):
-    """A spool file smsd would reject or that we cannot read. `what` says why."""
-
-    def __init__(self, what: str, line: int | None = None) -> None:
-        self.what = what
-        self.line = line
-        super().__init__(f"line {line}: {what}" if line is not None else what)
 
 
 # --- outgoing -------------------------------------------------------------------------
@@ -145,103 +147,6 @@ def encode_outgoing(msg: Outgoing) -> bytes:
     return ("\n".join(lines) + "\n\n").encode("ascii") + _encode_body(msg.text, msg.alphabet)
 
 
-# --- reading: headers ------------------------------------------------------------------
-
-
-class Headers(msgspec.Struct, frozen=True):
-    """Headers in file order. Names are case-sensitive (§2.3); some repeat (PDU, NOTICE)."""
-
-    items: tuple[tuple[str, str], ...]
-
-    def get(self, name: str) -> str | None:
-        for key, value in self.items:
-            if key == name:
-                return value
-        return None
-
-    def all(self, name: str) -> tuple[str, ...]:
-        return tuple(value for key, value in self.items if key == name)
-
-
-def _decode_line(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("iso-8859-15")
-
-
-def split_file(data: bytes) -> tuple[Headers, bytes]:
-    """Headers up to the first empty line, and the body bytes after it."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.strip():
-        raise SpoolFileError("the file is empty")
-    # LF is smsd's line end; CRLF appears in files edited by hand or on Windows.
-    blank = re.search(rb"\r?\n\r?\n", data)
-    if blank is None:
-        if data.endswith(b"\n"):  # headers only, body empty
-            head, body = data[:-1], b""
-        else:
-            raise SpoolFileError("no empty line ends the headers (file cut short?)")
-    else:
-        head, body = data[: blank.start()], data[blank.end() :]
-    items = []
-    for number, raw in enumerate(head.split(b"\n"), start=1):
-        line = _decode_line(raw.rstrip(b"\r"))
-        name, colon, value = line.partition(":")
-        if not colon or not name or " " in name:
-            raise SpoolFileError(f"{line[:40]!r} is not a 'Name: value' header", number)
-        items.append((name, value.strip()))
-    return Headers(tuple(items)), body
-
-
-def _timestamp(headers: Headers, name: str, fmt: str) -> datetime | None:
-    # Local time without zone, in smsd's `datetime_format`; a site with another format
-    # still gets its messages, only without this time.
-    value = headers.get(name)
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, fmt)
-    except ValueError:
-        return None
-
-
-def _int(headers: Headers, name: str) -> int | None:
-    value = headers.get(name)
-    if value is None or not value.strip().isdigit():
-        return None
-    return int(value)
-
-
-def _yes(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("yes", "true", "on", "1")
-
-
-def _require(headers: Headers, name: str, kind: str) -> str:
-    value = headers.get(name)
-    if value is None:
-        raise SpoolFileError(f"a {kind} file must have a '{name}:' header")
-    return value
-
-
-def _decode_body(body: bytes, alphabet: str | None) -> str | None:
-    """Text of a body per its `Alphabet:` (§4.3); None for binary data."""
-    kind = (alphabet or "ISO").strip().lower()[:3]
-    if kind == "utf":
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SpoolFileError(f"body is not UTF-8 (byte {exc.start})") from None
-    if kind in ("ucs", "chi", "uni"):
-        return ucs2.decode(body)
-    if kind == "gsm":
-        return gsm7.decode(body)
-    if kind in ("iso", "lat", "ans"):
-        return body.decode("iso-8859-15")
-    return None  # binary, unknown
-
-
 def _out_body(body: bytes, alphabet: str | None) -> str | None:
     # Files we (or others) wrote to outgoing/: ISO is smsd's default, but with
     # `outgoing_utf8 = yes` (default) a UTF-8 body is accepted under it too.
@@ -251,7 +156,7 @@ def _out_body(body: bytes, alphabet: str | None) -> str | None:
             return body.decode("utf-8")
         except UnicodeDecodeError:
             return body.decode("iso-8859-15")
-    return _decode_body(body, alphabet)
+    return decode_body(body, alphabet)
 
 
 # --- reading: sent and failed ---------------------------------------------------------
@@ -296,13 +201,13 @@ def _message_ids(value: str | None) -> tuple[int, ...]:
 
 def parse_sent(data: bytes, *, datetime_format: str = DEFAULT_DATETIME_FORMAT) -> SentFile:
     headers, body = split_file(data)
-    _require(headers, "Sent", "sent")
+    require(headers, "Sent", "sent")
     return SentFile(
         to=headers.get("To"),
         job_id=headers.get(JOB_ID_HEADER),
         modem=headers.get("Modem"),
-        sent=_timestamp(headers, "Sent", datetime_format),
-        sending_time=_int(headers, "Sending_time"),
+        sent=header_time(headers, "Sent", datetime_format),
+        sending_time=header_int(headers, "Sending_time"),
         message_ids=_message_ids(headers.get("Message_id")),
         imsi=headers.get("IMSI") or None,
         imei=headers.get("IMEI") or None,
@@ -319,8 +224,8 @@ def parse_failed(data: bytes, *, datetime_format: str = DEFAULT_DATETIME_FORMAT)
     return FailedFile(
         to=headers.get("To"),
         job_id=headers.get(JOB_ID_HEADER),
-        fail_reason=_require(headers, "Fail_reason", "failed") or "Unknown",
-        failed=_timestamp(headers, "Failed", datetime_format),
+        fail_reason=require(headers, "Fail_reason", "failed") or "Unknown",
+        failed=header_time(headers, "Failed", datetime_format),
         modem=headers.get("Modem"),
         imsi=headers.get("IMSI") or None,
         error=headers.get("Error"),
@@ -427,12 +332,12 @@ def parse_incoming(
 ) -> IncomingSms | StatusReportFile | MissedCall:
     """A file from `incoming/` (or `report/`, `phonecalls/`)."""
     headers, body = split_file(data)
-    sender = _require(headers, "From", "incoming")
+    sender = require(headers, "From", "incoming")
     common = _Common(
         sender=sender,
         smsc=headers.get("From_SMSC") or None,
-        sent=_timestamp(headers, "Sent", datetime_format),
-        received=_timestamp(headers, "Received", datetime_format),
+        sent=header_time(headers, "Sent", datetime_format),
+        received=header_time(headers, "Received", datetime_format),
         modem=headers.get("Modem") or headers.get("Subject"),
     )
     if headers.get("Call_type") is not None:
@@ -440,7 +345,7 @@ def parse_incoming(
             caller=sender, received=common.received, modem=common.modem, headers=headers
         )
     alphabet = headers.get("Alphabet") or "ISO"
-    text = _decode_body(body, alphabet)
+    text = decode_body(body, alphabet)
     if text is not None and text.startswith("SMS STATUS REPORT"):
         return _parse_report(headers, text, datetime_format, common)
     return IncomingSms(
@@ -455,9 +360,9 @@ def parse_incoming(
         text=text,
         data=body,
         udh_data=headers.get("UDH-DATA") or None,
-        incomplete=_yes(headers.get("Incomplete")),
-        flash=_yes(headers.get("Flash")),
-        report_requested=_yes(headers.get("Report")),
+        incomplete=is_yes(headers.get("Incomplete")),
+        flash=is_yes(headers.get("Flash")),
+        report_requested=is_yes(headers.get("Report")),
         error=headers.get("Error"),
         pdus=headers.all("PDU"),
         headers=headers,

@@ -22,15 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from watchdog.events import (
-    FileClosedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileMovedEvent,
-    FileSystemEvent,
-    FileSystemEventHandler,
-)
-from watchdog.observers import Observer
 
 from . import smstools_codec as codec
 from .events import (
@@ -47,6 +38,7 @@ from .events import (
     classify_fail_reason,
 )
 from .smstools_state import AwaitingReport, LineState, PendingJob, publish, stage
+from .smstools_watch import SpoolWatcher, ignored
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +69,6 @@ class SmstoolsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
         return msgspec.convert(values, cls, strict=False)
 
 
-def _ignored(name: str) -> bool:
-    # smsd's own temporary and private files (§1.3, §7.2) and ours.
-    return (
-        name.startswith((".", "LOCKED", "smsd_script."))
-        or name.endswith((".LOCK", "-concatenated"))
-        or not name
-    )
-
-
 def _abs(path: str) -> Path:
     return Path(os.path.abspath(path))
 
@@ -93,28 +76,6 @@ def _abs(path: str) -> Path:
 def _digits(number: str) -> str:
     n = number.strip().replace(" ", "").replace("-", "")
     return n[1:] if n.startswith("+") else n[2:] if n.startswith("00") else n
-
-
-class _Watcher(FileSystemEventHandler):
-    """Runs in watchdog's thread; only hands paths over to the event loop."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, wake: Any) -> None:
-        self._loop = loop
-        self._wake = wake
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if isinstance(event, FileMovedEvent):
-            path, trusted = os.fsdecode(event.dest_path), True
-        elif isinstance(event, FileDeletedEvent):
-            path = os.fsdecode(event.src_path)
-            if not path.endswith(".LOCK"):
-                return
-            path, trusted = path[: -len(".LOCK")], True  # smsd released NAME
-        elif isinstance(event, FileClosedEvent):
-            path, trusted = os.fsdecode(event.src_path), True
-        else:  # created: smsd may still be writing it (incoming files are written in place)
-            path, trusted = os.fsdecode(event.src_path), False
-        self._loop.call_soon_threadsafe(self._wake, Path(path), trusted)
 
 
 class SmstoolsLine:
@@ -138,7 +99,7 @@ class SmstoolsLine:
         self._state: LineState | None = None
         self._queue: asyncio.Queue[Path] = asyncio.Queue()
         self._queued: dict[Path, bool] = {}  # path -> trusted (complete)
-        self._observer: Any = None
+        self._watcher: SpoolWatcher | None = None
         self._worker: asyncio.Task[None] | None = None
         self._last_error: str | None = None
         self._submit_lock = asyncio.Lock()
@@ -156,13 +117,8 @@ class SmstoolsLine:
         self._state = state
         if not self.config.delete_incoming:
             self._archive.mkdir(parents=True, exist_ok=True)
-        loop = asyncio.get_running_loop()
-        self._observer = Observer()
-        handler = _Watcher(loop, self._wake)
-        kinds = [FileClosedEvent, FileCreatedEvent, FileMovedEvent, FileDeletedEvent]
-        for d in self._dirs:
-            self._observer.schedule(handler, str(d), recursive=False, event_filter=kinds)
-        self._observer.start()  # before the scan: a file landing during it is not missed
+        self._watcher = SpoolWatcher(asyncio.get_running_loop(), list(self._dirs), self._wake)
+        self._watcher.start()  # before the scan: a file landing during it is not missed
         self._worker = asyncio.create_task(self._work(), name=f"smstools-{self.name}")
         # What arrived while the agent was down. In sent/ and failed/ only what may be
         # ours: those directories keep every message smsd ever sent.
@@ -171,7 +127,7 @@ class SmstoolsLine:
             if kind != "incoming" and oldest is None:
                 continue
             for entry in sorted(os.scandir(d), key=lambda e: e.name):
-                if not entry.is_file() or _ignored(entry.name):
+                if not entry.is_file() or ignored(entry.name):
                     continue
                 if (
                     kind == "incoming"
@@ -181,10 +137,9 @@ class SmstoolsLine:
                     self._wake(Path(entry.path), False)
 
     async def stop(self) -> None:
-        if self._observer is not None:
-            self._observer.stop()
-            await asyncio.to_thread(self._observer.join)
-            self._observer = None
+        if self._watcher is not None:
+            await asyncio.to_thread(self._watcher.stop)
+            self._watcher = None
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
@@ -264,7 +219,7 @@ class SmstoolsLine:
         return self._state
 
     def _wake(self, path: Path, trusted: bool) -> None:
-        if path.parent not in self._dirs or _ignored(path.name):
+        if path.parent not in self._dirs or ignored(path.name):
             return
         if path in self._queued:
             self._queued[path] |= trusted
