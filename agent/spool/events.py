@@ -1,0 +1,132 @@
+"""What a line takes (jobs) and gives back (events), for the spool lines.
+
+The bridge protocol (agent/bridge/protocol.py) does not exist yet; these Structs are the
+spool lines' side of it, shaped after the message lifecycle in DESIGN.md
+(dispatched → sent → delivered, or failed with a reason; received), so that a bridge
+can forward them without caring which kind of line produced them.
+
+A line hands each event to an async callback and treats the event as delivered only
+when the callback returns: the callback stores it durably (the bridge's outbox) or
+raises, and then the line keeps the source (file, row) and offers the event again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Protocol
+
+import msgspec
+
+
+class SmsJob(msgspec.Struct, frozen=True, kw_only=True):
+    """One outbound message. `id` is chosen by the server and travels with the job."""
+
+    id: str
+    to: str
+    text: str
+    report: bool = False
+    flash: bool = False
+    validity_minutes: int | None = None
+
+
+class Dispatched(msgspec.Struct, frozen=True, kw_only=True, tag="dispatched"):
+    """The line's peer (smsd, SMSServer) holds the job durably."""
+
+    line: str
+    job_id: str
+
+
+class Sent(msgspec.Struct, frozen=True, kw_only=True, tag="sent"):
+    line: str
+    job_id: str
+    at: datetime | None  # local time, as the peer wrote it
+    message_ref: int | None  # TP-MR, to match a later status report
+    modem: str | None
+
+
+class Delivered(msgspec.Struct, frozen=True, kw_only=True, tag="delivered"):
+    line: str
+    job_id: str | None  # None: a report for no job this line knows
+    to: str
+    message_ref: int | None
+    status: int | None  # TP-ST
+    at: datetime | None
+
+
+class Failed(msgspec.Struct, frozen=True, kw_only=True, tag="failed"):
+    """`reason` is for machines (`cms-error:38`, `rejected`, `not-delivered:70`, …),
+    `detail` is the peer's own text for people."""
+
+    line: str
+    job_id: str | None
+    reason: str
+    detail: str
+    at: datetime | None = None
+
+
+class Received(msgspec.Struct, frozen=True, kw_only=True, tag="received"):
+    line: str
+    source_id: str  # unique within the line (spool file name, table row id)
+    sender: str
+    text: str | None  # None for binary messages
+    data_hex: str | None = None  # binary user data
+    sent_at: datetime | None = None  # sender's timestamp
+    received_at: datetime | None = None
+    modem: str | None = None
+    incomplete: bool = False  # parts of a multipart message are missing
+
+
+class LineProblem(msgspec.Struct, frozen=True, kw_only=True, tag="problem"):
+    """Something a person should look at; nothing was lost (`kept_at` says where)."""
+
+    line: str
+    detail: str
+    kept_at: str | None = None
+
+
+LineEvent = Dispatched | Sent | Delivered | Failed | Received | LineProblem
+EventCallback = Callable[[LineEvent], Awaitable[None]]
+
+
+class LineHealth(msgspec.Struct, frozen=True, kw_only=True):
+    line: str
+    kind: str  # gateway type: "smstools", "smslib"
+    running: bool
+    pending: int  # jobs handed over and not yet sent/failed
+    can_know: tuple[str, ...]  # which outcomes this line can report, as configured
+    cannot_know: tuple[str, ...]  # and which not, with the reason
+    last_error: str | None = None
+
+
+class Line(Protocol):
+    """The small interface a bridge drives; both spool lines implement it."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def submit(self, job: SmsJob) -> None:
+        """Returns once the job is durably with the peer (a Dispatched event follows)."""
+
+    def health(self) -> LineHealth: ...
+
+    async def stop(self) -> None: ...
+
+
+def classify_fail_reason(text: str) -> str:
+    """Machine code for an smsd `Fail_reason:` (shared/specs/smstools3.md §4.2) or an
+    SMSLib failure: modem answers keep their number, file problems are `rejected`."""
+    t = text.strip()
+    # smsd 3.1.21 appends its explanation: "+CMS ERROR: 38 (Network out of order)".
+    m = re.match(r"\+(CMS|CME) ERROR: *(\d+)", t)
+    if m:
+        return f"{m.group(1).lower()}-error:{m.group(2)}"
+    if t == "ERROR":
+        return "modem-error"
+    if t == "Modem initialization failed":
+        return "modem-unavailable"
+    if t in ("Unknown", ""):
+        return "unknown"
+    return "rejected"

@@ -1,0 +1,454 @@
+"""The SMSLib line: jobs become `smsserver_out` rows for SMSLib's SMSServer, row status
+changes and `smsserver_in` rows become events (shared/specs/smslib-tables.md).
+
+SMSLib offers no notification, so the line polls every `poll_seconds`, with at most two
+indexed queries per round: the pending outbound rows by primary key, and inbound rows
+above a durable cursor (`id > :last`, a primary-key range). No full-table scans after
+the first start (the cursor starts at the first unprocessed row then).
+
+Nothing lost, nothing sent twice: before inserting, the line records the job (with
+the exact `create_date` it will write); a crash between insert and bookkeeping is
+resolved at start by finding the row by (recipient, create_date, text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+
+from sms import gsm7
+
+from .events import (
+    Delivered,
+    Dispatched,
+    EventCallback,
+    Failed,
+    LineEvent,
+    LineHealth,
+    Received,
+    Sent,
+    SmsJob,
+)
+from .smslib_tables import SmslibTables
+from .smslib_url import sqlalchemy_url
+
+log = logging.getLogger(__name__)
+
+FINAL_WITH_REPORT = {"D", "A", "F"}
+
+
+class SmslibConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The account keys (`sqlDriver`, `sqlURL`, `sqlUser`, `sqlPassword`, `gatewayId`)
+    plus the agent's own. The password never appears in repr or logs."""
+
+    sql_url: str = msgspec.field(name="sqlURL")
+    sql_driver: str | None = msgspec.field(name="sqlDriver", default=None)
+    sql_user: str | None = msgspec.field(name="sqlUser", default=None)
+    sql_password: str | None = msgspec.field(name="sqlPassword", default=None)
+    gateway_id: str = msgspec.field(name="gatewayId", default="*")
+    state_dir: str
+    table_out: str = "smsserver_out"
+    table_in: str = "smsserver_in"
+    poll_seconds: float = 2.0
+    batch: int = 100
+    plus_prefix: bool = True  # SMSLib 3.5: '+' marks international numbers; 3.3: no '+'
+    forget_after_seconds: float = 7 * 24 * 3600
+
+    @classmethod
+    def from_account(cls, values: dict[str, Any]) -> SmslibConfig:
+        return msgspec.convert(values, cls, strict=False)
+
+    def __repr__(self) -> str:
+        return f"SmslibConfig(sqlURL={self.sql_url!r}, gatewayId={self.gateway_id!r}, …)"
+
+
+class SmslibPending(msgspec.Struct, kw_only=True):
+    job_id: str
+    row_id: int | None
+    recipient: str  # as written to the row
+    text: str
+    created: datetime  # the create_date written, to find the row after a crash
+    report: bool
+    sent_reported: bool = False
+    message_ref: int | None = None
+    since: float = 0.0
+
+
+class SmslibJobError(ValueError):
+    """A job the SMSLib tables cannot hold (too long, bad number)."""
+
+
+def _digits(number: str) -> str:
+    n = number.strip().replace(" ", "").replace("-", "")
+    return n[1:] if n.startswith("+") else n[2:] if n.startswith("00") else n
+
+
+def _ref(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+class SmslibLine:
+    kind = "smslib"
+
+    def __init__(
+        self,
+        name: str,
+        config: SmslibConfig,
+        on_event: EventCallback,
+        *,
+        engine: sa.Engine | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self._on_event = on_event
+        self._engine = engine
+        self._tables = SmslibTables(config.table_out, config.table_in)
+        self._state_dir = Path(config.state_dir) / "smslib"
+        self._pending: dict[str, SmslibPending] = {}
+        self._cursor: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._last_error: str | None = None
+        self._lock = asyncio.Lock()  # one poll or submit at a time
+        self.queries = 0  # for the bench: SQL statements issued
+
+    # --- the Line interface --------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._engine is None:
+            c = self.config
+            url = sqlalchemy_url(c.sql_driver, c.sql_url, c.sql_user, c.sql_password)
+            self._engine = sa.create_engine(url, pool_pre_ping=True)
+        (self._state_dir / "pending").mkdir(parents=True, exist_ok=True)
+        self._load()
+        await asyncio.to_thread(self._check_tables)
+        await asyncio.to_thread(self._recover)
+        await self._poll_safely()  # what arrived while the agent was down, before returning
+        self._task = asyncio.create_task(self._loop(), name=f"smslib-{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def submit(self, job: SmsJob) -> None:
+        async with self._lock:
+            if job.id not in self._pending:  # else the row exists: never insert twice
+                row = self._row_for(job)
+                pending = SmslibPending(
+                    job_id=job.id,
+                    row_id=None,
+                    recipient=row["recipient"],
+                    text=row["text"],
+                    created=row["create_date"],
+                    report=job.report,
+                    since=time.time(),
+                )
+                self._save(pending)
+                pending.row_id = await asyncio.to_thread(self._insert, row)
+                self._save(pending)
+        await self._on_event(Dispatched(line=self.name, job_id=job.id))
+
+    def health(self) -> LineHealth:
+        return LineHealth(
+            line=self.name,
+            kind=self.kind,
+            running=self._task is not None and not self._task.done(),
+            pending=len(self._pending),
+            can_know=(
+                "dispatched",
+                "sent",
+                "failed (after SMSServer's retries)",
+                "delivered (report rows; status D/A with update_outbound_on_statusreport)",
+                "received",
+            ),
+            cannot_know=(
+                "whether a row that went back from Q to U (SMSServer restart) was sent",
+                "anything before SMSServer polls (its outbound_interval, default 60 s)",
+            ),
+            last_error=self._last_error,
+        )
+
+    async def poll_once(self) -> None:
+        """One round: outbound status, then new inbound rows (tests call it directly)."""
+        async with self._lock:
+            await self._poll_outbound()
+            await self._poll_inbound()
+
+    # --- state ------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        for path in (self._state_dir / "pending").glob("*.json"):
+            p = msgspec.json.decode(path.read_bytes(), type=SmslibPending)
+            if p.since < time.time() - self.config.forget_after_seconds:
+                path.unlink()
+            else:
+                self._pending[p.job_id] = p
+        cursor = self._state_dir / "cursor"
+        if cursor.exists():
+            self._cursor = int(cursor.read_text())
+
+    def _save(self, p: SmslibPending) -> None:
+        path = self._state_dir / "pending" / f"{p.job_id}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(msgspec.json.encode(p))
+        tmp.replace(path)
+        self._pending[p.job_id] = p
+
+    def _drop(self, p: SmslibPending) -> None:
+        self._pending.pop(p.job_id, None)
+        (self._state_dir / "pending" / f"{p.job_id}.json").unlink(missing_ok=True)
+
+    def _save_cursor(self, value: int) -> None:
+        self._cursor = value
+        tmp = self._state_dir / "cursor.tmp"
+        tmp.write_text(str(value))
+        tmp.replace(self._state_dir / "cursor")
+
+    # --- SQL (run in a worker thread) ---------------------------------------------------
+
+    def _engine_(self) -> sa.Engine:
+        assert self._engine is not None, "start() first"
+        return self._engine
+
+    def _check_tables(self) -> None:
+        t = self._tables
+        try:
+            with self._engine_().connect() as conn:
+                conn.execute(sa.select(t.out.c.id).where(sa.false()))
+                conn.execute(sa.select(t.inbound.c.id, t.inbound.c.process).where(sa.false()))
+        except sa.exc.DBAPIError as exc:
+            raise ConnectionError(
+                f"smslib line {self.name}: cannot read tables {t.out.name}/{t.inbound.name} "
+                f"at {self._engine_().url.render_as_string(hide_password=True)}: "
+                f"{exc.orig}"
+            ) from None
+
+    def _recover(self) -> None:
+        """Find rows inserted just before a crash (see the module doc)."""
+        out = self._tables.out
+        for p in [p for p in self._pending.values() if p.row_id is None]:
+            with self._engine_().connect() as conn:
+                row_id = conn.execute(
+                    sa.select(out.c.id).where(
+                        out.c.recipient == p.recipient,
+                        out.c.create_date == p.created,
+                        out.c.text == p.text,
+                    )
+                ).scalar()
+            if row_id is None:
+                self._drop(p)  # never inserted: the bridge offers the job again
+            else:
+                p.row_id = row_id
+                self._save(p)
+
+    def _row_for(self, job: SmsJob) -> dict[str, Any]:
+        digits = _digits(job.to)
+        if not digits.isdigit():
+            raise SmslibJobError(f"job {job.id}: {job.to!r} is not a phone number")
+        recipient = f"+{digits}" if self.config.plus_prefix else digits
+        if len(recipient) > 16:
+            raise SmslibJobError(f"job {job.id}: number {recipient} is longer than 16")
+        if len(job.text) > 1000:
+            raise SmslibJobError(f"job {job.id}: text is {len(job.text)} long, SMSLib holds 1000")
+        return {
+            "type": "O",
+            "recipient": recipient,
+            "text": job.text,
+            "create_date": datetime.now().replace(microsecond=0),
+            "originator": "",
+            "encoding": "7" if gsm7.is_gsm7(job.text) else "U",
+            "status_report": int(job.report),
+            "flash_sms": int(job.flash),
+            "src_port": -1,
+            "dst_port": -1,
+            "priority": 0,
+            "status": "U",
+            "errors": 0,
+            "gateway_id": self.config.gateway_id or "*",
+        }
+
+    def _insert(self, row: dict[str, Any]) -> int:
+        self.queries += 1
+        with self._engine_().begin() as conn:
+            result = conn.execute(sa.insert(self._tables.out).values(**row))
+            return int(result.inserted_primary_key[0])
+
+    def _out_rows(self, ids: list[int]) -> dict[int, Any]:
+        out = self._tables.out
+        cols = (out.c.id, out.c.status, out.c.ref_no, out.c.sent_date, out.c.errors)
+        rows: dict[int, Any] = {}
+        with self._engine_().connect() as conn:
+            for i in range(0, len(ids), 500):
+                self.queries += 1
+                query = sa.select(*cols, out.c.gateway_id).where(out.c.id.in_(ids[i : i + 500]))
+                rows.update({r.id: r for r in conn.execute(query)})
+        return rows
+
+    def _in_rows(self) -> list[Any]:
+        t = self._tables.inbound
+        query = sa.select(t).where(t.c.process == 0).order_by(t.c.id).limit(self.config.batch)
+        if self._cursor is not None:  # after the first start: a primary-key range only
+            query = query.where(t.c.id > self._cursor)
+        if self.config.gateway_id not in ("", "*"):
+            query = query.where(t.c.gateway_id == self.config.gateway_id)
+        self.queries += 1
+        with self._engine_().connect() as conn:
+            return list(conn.execute(query))
+
+    def _mark_processed(self, row_id: int) -> None:
+        t = self._tables.inbound
+        self.queries += 1
+        with self._engine_().begin() as conn:
+            conn.execute(sa.update(t).where(t.c.id == row_id, t.c.process == 0).values(process=1))
+
+    # --- polling ----------------------------------------------------------------------------
+
+    async def _poll_safely(self) -> bool:
+        try:
+            await self.poll_once()
+        except Exception as exc:  # the database may be down, the bridge may refuse
+            self._last_error = str(exc)
+            log.warning("smslib line %s: %s", self.name, exc)
+            return False
+        self._last_error = None
+        return True
+
+    async def _loop(self) -> None:
+        delay = self.config.poll_seconds
+        while True:
+            await asyncio.sleep(delay)
+            ok = await self._poll_safely()
+            delay = self.config.poll_seconds if ok else min(delay * 2, 60.0)
+
+    async def _poll_outbound(self) -> None:
+        ids = [p.row_id for p in self._pending.values() if p.row_id is not None]
+        if not ids:
+            return
+        rows = await asyncio.to_thread(self._out_rows, ids)
+        for p in list(self._pending.values()):
+            if p.row_id is None:
+                continue
+            row = rows.get(p.row_id)
+            if row is None:
+                await self._emit(
+                    Failed(
+                        line=self.name,
+                        job_id=p.job_id,
+                        reason="unknown",
+                        detail=f"row {p.row_id} was deleted from {self._tables.out.name}",
+                    )
+                )
+                self._drop(p)
+                continue
+            await self._outbound_status(p, row)
+
+    async def _outbound_status(self, p: SmslibPending, row: Any) -> None:
+        status = row.status
+        if status in ("U", "Q"):
+            return
+        if status == "F":
+            await self._emit(
+                Failed(
+                    line=self.name,
+                    job_id=p.job_id,
+                    reason="gateway-gave-up",
+                    detail=f"SMSServer gave up after {row.errors} failed attempts",
+                )
+            )
+            self._drop(p)
+            return
+        if not p.sent_reported:
+            p.message_ref = _ref(row.ref_no)
+            await self._emit(
+                Sent(
+                    line=self.name,
+                    job_id=p.job_id,
+                    at=row.sent_date,
+                    message_ref=p.message_ref,
+                    modem=row.gateway_id,
+                )
+            )
+            p.sent_reported = True
+            self._save(p)
+        if status == "P" or (status == "S" and p.report):
+            return  # a report may still come (row D/A, or a report row)
+        if status == "D":
+            await self._emit(self._delivered(p.job_id, p.recipient, p.message_ref, None))
+        elif status == "A":
+            await self._emit(
+                Failed(
+                    line=self.name,
+                    job_id=p.job_id,
+                    reason="not-delivered",
+                    detail="status report: the network gave up (A)",
+                )
+            )
+        self._drop(p)
+
+    def _delivered(self, job_id: str | None, to: str, ref: int | None, at: Any) -> Delivered:
+        return Delivered(line=self.name, job_id=job_id, to=to, message_ref=ref, status=None, at=at)
+
+    async def _poll_inbound(self) -> None:
+        # First start: the top id is read *before* the unprocessed rows, so a row that
+        # arrives between the two queries is above it and is not skipped.
+        top = await asyncio.to_thread(self._max_in_id) if self._cursor is None else None
+        rows = await asyncio.to_thread(self._in_rows)
+        for row in rows:
+            event = self._inbound_event(row)
+            if event is not None:
+                await self._emit(event)  # raises: row stays unprocessed, next round
+            await asyncio.to_thread(self._mark_processed, row.id)
+            self._save_cursor(row.id)
+        if not rows and top is not None:  # nothing waiting: from now on only above the top
+            self._save_cursor(top)
+
+    def _max_in_id(self) -> int:
+        t = self._tables.inbound
+        self.queries += 1
+        with self._engine_().connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
+
+    def _inbound_event(self, row: Any) -> LineEvent | None:
+        if row.type == "S":  # status report: text "00 - Succesful Delivery." etc.
+            ref = _ref(row.original_ref_no)
+            match = next(
+                (
+                    p
+                    for p in self._pending.values()
+                    if p.sent_reported
+                    and p.message_ref == ref
+                    and _digits(p.recipient) == _digits(row.originator)
+                ),
+                None,
+            )
+            code = row.text[:2]
+            if code == "01":
+                return None  # still trying: not final
+            job_id = match.job_id if match else None
+            if match:
+                self._drop(match)
+            if code == "00":
+                return self._delivered(job_id, row.originator, ref, row.original_receive_date)
+            return Failed(line=self.name, job_id=job_id, reason="not-delivered", detail=row.text)
+        binary = row.encoding == "8"
+        return Received(
+            line=self.name,
+            source_id=f"{self._tables.inbound.name}:{row.id}",
+            sender=row.originator,
+            text=None if binary else row.text,
+            data_hex=row.text if binary else None,
+            sent_at=row.message_date,
+            received_at=row.receive_date,
+            modem=row.gateway_id,
+        )
+
+    async def _emit(self, event: LineEvent) -> None:
+        await self._on_event(event)

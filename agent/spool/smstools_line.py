@@ -1,0 +1,397 @@
+"""The smstools3 line: jobs become files in smsd's `outgoing/`, smsd's files in `sent/`,
+`failed/`, `incoming/` (and `report/`) become events. asyncio + watchdog (inotify): no
+polling loop, no CPU between files.
+
+    line = SmstoolsLine("office-gsm", SmstoolsConfig.from_account({...}), on_event)
+    await line.start()           # also handles what arrived while the agent was down
+    await line.submit(job)       # durable in outgoing/ when it returns
+    line.health()                # what this configuration can and cannot report
+
+Events go to `on_event`; a file is archived (or deleted) only after the callback
+returned, so an event the bridge did not store is offered again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from . import smstools_codec as codec
+from .events import (
+    Delivered,
+    Dispatched,
+    EventCallback,
+    Failed,
+    LineEvent,
+    LineHealth,
+    LineProblem,
+    Received,
+    Sent,
+    SmsJob,
+    classify_fail_reason,
+)
+from .smstools_state import AwaitingReport, LineState, PendingJob, publish, stage
+from .smstools_watch import SpoolWatcher, ignored
+
+log = logging.getLogger(__name__)
+
+WEEK = 7 * 24 * 3600
+
+
+class SmstoolsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The account keys (`in`, `out`, `sent`, `failed`, `modem`) plus the agent's own."""
+
+    incoming: str = msgspec.field(name="in")
+    outgoing: str = msgspec.field(name="out")
+    sent: str | None = None
+    failed: str | None = None
+    modem: str | None = None  # written as `Queue:` (smsd 3.1 has no Modem: input header)
+    report: str | None = None  # smsd's `report` directory, when set apart from incoming
+    state_dir: str
+    archive: str | None = None  # default: <state_dir>/archive
+    delete_incoming: bool = False  # instead of archiving
+    datetime_format: str = codec.DEFAULT_DATETIME_FORMAT
+    settle_seconds: float = 2.0  # a file that does not parse is given this long to finish
+    retry_seconds: float = 5.0  # after the event callback failed
+    forget_after_seconds: float = WEEK
+
+    @classmethod
+    def from_account(cls, values: dict[str, Any]) -> SmstoolsConfig:
+        """Raises msgspec.ValidationError naming the key (`Expected str, got int - at
+        $.out`)."""
+        return msgspec.convert(values, cls, strict=False)
+
+
+def _abs(path: str) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _digits(number: str) -> str:
+    n = number.strip().replace(" ", "").replace("-", "")
+    return n[1:] if n.startswith("+") else n[2:] if n.startswith("00") else n
+
+
+class SmstoolsLine:
+    kind = "smstools"
+
+    def __init__(self, name: str, config: SmstoolsConfig, on_event: EventCallback) -> None:
+        self.name = name
+        self.config = config
+        self._on_event = on_event
+        self._out = _abs(config.outgoing)
+        # Paths as watchdog reports them: absolute, as configured (no symlink resolving).
+        self._dirs: dict[Path, str] = {_abs(config.incoming): "incoming"}
+        if config.report:
+            self._dirs[_abs(config.report)] = "incoming"
+        if config.sent:
+            self._dirs[_abs(config.sent)] = "sent"
+        if config.failed:
+            self._dirs[_abs(config.failed)] = "failed"
+        state = Path(config.state_dir)
+        self._archive = Path(config.archive) if config.archive else state / "archive"
+        self._state: LineState | None = None
+        self._queue: asyncio.Queue[Path] = asyncio.Queue()
+        self._queued: dict[Path, bool] = {}  # path -> trusted (complete)
+        self._watcher: SpoolWatcher | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._last_error: str | None = None
+        self._submit_lock = asyncio.Lock()
+
+    # --- the Line interface ------------------------------------------------------------
+
+    async def start(self) -> None:
+        for d in (self._out, *self._dirs):
+            if not d.is_dir():
+                raise FileNotFoundError(f"smstools line {self.name}: no directory {d}")
+        state = LineState(Path(self.config.state_dir))
+        state.recover_staged(self._out)
+        # Also prunes markers of jobs whose outcome smsd deleted (no sent/failed dir).
+        state.forget_older_than(self.config.forget_after_seconds)
+        self._state = state
+        if not self.config.delete_incoming:
+            self._archive.mkdir(parents=True, exist_ok=True)
+        self._watcher = SpoolWatcher(asyncio.get_running_loop(), list(self._dirs), self._wake)
+        self._watcher.start()  # before the scan: a file landing during it is not missed
+        self._worker = asyncio.create_task(self._work(), name=f"smstools-{self.name}")
+        # What arrived while the agent was down. In sent/ and failed/ only what may be
+        # ours: those directories keep every message smsd ever sent.
+        oldest = min((j.submitted for j in state.pending.values()), default=None)
+        for d, kind in self._dirs.items():
+            if kind != "incoming" and oldest is None:
+                continue
+            for entry in sorted(os.scandir(d), key=lambda e: e.name):
+                if not entry.is_file() or ignored(entry.name):
+                    continue
+                if (
+                    kind == "incoming"
+                    or entry.name in state.pending
+                    or (oldest is not None and entry.stat().st_mtime >= oldest - 1)
+                ):
+                    self._wake(Path(entry.path), False)
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            await asyncio.to_thread(self._watcher.stop)
+            self._watcher = None
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+
+    async def idle(self) -> None:
+        """Wait until every file seen so far is handled (tests, orderly shutdown)."""
+        await self._queue.join()
+
+    async def submit(self, job: SmsJob) -> None:
+        state = self._need_state()
+        async with self._submit_lock:
+            if state.job_by_id(job.id) is None:  # else in smsd's hands: no second file
+                await self._write(state, job)
+        await self._emit(Dispatched(line=self.name, job_id=job.id))
+
+    async def _write(self, state: LineState, job: SmsJob) -> None:
+        validity = None
+        if job.validity_minutes is not None:
+            validity = f"{max(5, job.validity_minutes)} min"
+        data = codec.encode_outgoing(
+            codec.Outgoing(
+                to=job.to,
+                text=job.text,
+                job_id=job.id,
+                queue=self.config.modem,
+                report=job.report,
+                flash=job.flash,
+                validity=validity,
+            )
+        )
+        # A new name per attempt: smsd stops when a name is still in its queue (§1.2).
+        name = f"smsbridge-{job.id}-{time.time_ns() // 1000:x}"
+        pending = PendingJob(
+            job_id=job.id, name=name, to=job.to, report=job.report, submitted=time.time()
+        )
+
+        def write() -> None:
+            stage(self._out, name, data)
+            state.add_pending(pending)
+            publish(self._out, name)
+
+        await asyncio.to_thread(write)
+
+    def health(self) -> LineHealth:
+        c = self.config
+        can = ["dispatched", "received"]
+        cannot = []
+        if c.sent:
+            can += ["sent", "delivered (status reports, when the job asks for one)"]
+        else:
+            cannot.append("sent and delivered: `sent` is not configured, smsd deletes sent files")
+        if c.failed:
+            can.append("failed, with smsd's reason")
+        else:
+            cannot.append("failed: `failed` is not configured, smsd deletes failed files")
+        if c.modem:
+            cannot.append(
+                f"whether modem {c.modem} sends: it is written as 'Queue: {c.modem}', which "
+                "pins the modem only if smsd.conf has a queue of that name served by it"
+            )
+        return LineHealth(
+            line=self.name,
+            kind=self.kind,
+            running=self._worker is not None and not self._worker.done(),
+            pending=len(self._state.pending) if self._state else 0,
+            can_know=tuple(can),
+            cannot_know=tuple(cannot),
+            last_error=self._last_error,
+        )
+
+    # --- the worker -----------------------------------------------------------------------
+
+    def _need_state(self) -> LineState:
+        if self._state is None:
+            raise RuntimeError(f"smstools line {self.name} is not started")
+        return self._state
+
+    def _wake(self, path: Path, trusted: bool) -> None:
+        if path.parent not in self._dirs or ignored(path.name):
+            return
+        if path in self._queued:
+            self._queued[path] |= trusted
+            return
+        self._queued[path] = trusted
+        self._queue.put_nowait(path)
+
+    def _later(self, delay: float, path: Path) -> None:
+        asyncio.get_running_loop().call_later(delay, self._wake, path, False)
+
+    async def _work(self) -> None:
+        while True:
+            path = await self._queue.get()
+            trusted = self._queued.pop(path, False)
+            try:
+                await self._handle(path, self._dirs[path.parent], trusted)
+            except Exception as exc:  # one bad file must not stop the line
+                self._last_error = f"{path}: {exc}"
+                log.exception("smstools line %s: %s", self.name, path)
+                self._later(self.config.retry_seconds, path)
+            finally:
+                self._queue.task_done()
+
+    async def _emit(self, event: LineEvent) -> None:
+        await self._on_event(event)
+
+    async def _handle(self, path: Path, kind: str, trusted: bool) -> None:
+        if Path(f"{path}.LOCK").exists():
+            return  # smsd is moving it; the lock's removal wakes us again
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return
+        age = time.time() - stat.st_mtime
+        young = age < self.config.settle_seconds
+        if kind == "incoming":
+            if young and not trusted:  # written in place: wait for close or quiet
+                self._later(self.config.settle_seconds - age + 0.05, path)
+                return
+            await self._incoming(path, young)
+        else:
+            await self._outcome(path, kind)
+
+    async def _incoming(self, path: Path, young: bool) -> None:
+        data = path.read_bytes()
+        try:
+            parsed = codec.parse_incoming(data, datetime_format=self.config.datetime_format)
+        except codec.SpoolFileError as exc:
+            if young:  # maybe smsd closed it before the last write
+                self._later(self.config.settle_seconds, path)
+                return
+            kept = self._need_state().keep_aside(path, "incoming")
+            self._last_error = f"{path.name}: {exc}"
+            await self._emit(
+                LineProblem(
+                    line=self.name,
+                    detail=f"unreadable smsd file {path.name}: {exc}",
+                    kept_at=str(kept),
+                )
+            )
+            return
+        event = self._incoming_event(path.name, parsed)
+        if event is not None:
+            await self._emit(event)  # raises: the file stays, _work offers it again
+        if isinstance(parsed, codec.StatusReportFile) and parsed.final:
+            rec = self._need_state().awaiting.get((_digits(parsed.recipient), parsed.message_id))
+            if rec is not None:
+                self._need_state().drop_awaiting(rec)
+        if self.config.delete_incoming:
+            path.unlink(missing_ok=True)
+        else:
+            shutil.move(path, self._archive / path.name)
+
+    def _incoming_event(
+        self, name: str, parsed: codec.IncomingSms | codec.StatusReportFile | codec.MissedCall
+    ) -> LineEvent | None:
+        if isinstance(parsed, codec.IncomingSms):
+            return Received(
+                line=self.name,
+                source_id=name,
+                sender=parsed.sender,
+                text=parsed.text,
+                data_hex=parsed.data.hex() if parsed.text is None else None,
+                sent_at=parsed.sent,
+                received_at=parsed.received,
+                modem=parsed.modem,
+                incomplete=parsed.incomplete,
+            )
+        if isinstance(parsed, codec.StatusReportFile):
+            key = (_digits(parsed.recipient), parsed.message_id)
+            rec = self._need_state().awaiting.get(key)
+            job_id = rec.job_id if rec else None
+            if parsed.delivered:
+                return Delivered(
+                    line=self.name,
+                    job_id=job_id,
+                    to=parsed.recipient,
+                    message_ref=parsed.message_id,
+                    status=parsed.status,
+                    at=parsed.discharge,
+                )
+            if parsed.final:
+                return Failed(
+                    line=self.name,
+                    job_id=job_id,
+                    reason=f"not-delivered:{parsed.status}",
+                    detail=parsed.status_text,
+                    at=parsed.discharge,
+                )
+        return None  # still-trying reports, missed calls: archived, nothing to report
+
+    async def _outcome(self, path: Path, kind: str) -> None:
+        state = self._need_state()
+        if not state.pending:
+            return  # not ours: the operator's and other programs' files stay untouched
+        data = path.read_bytes()
+        parse = codec.parse_sent if kind == "sent" else codec.parse_failed
+        try:
+            parsed = parse(data, datetime_format=self.config.datetime_format)
+        except codec.SpoolFileError as exc:
+            job = state.pending.get(path.name)
+            if job is None:
+                return
+            # smsd put our file here, so the outcome is known even if the details are not.
+            await self._emit(
+                LineProblem(line=self.name, detail=f"unreadable {kind} file {path}: {exc}")
+            )
+            if kind == "sent":
+                event: LineEvent = Sent(
+                    line=self.name, job_id=job.job_id, at=None, message_ref=None, modem=None
+                )
+            else:
+                event = Failed(line=self.name, job_id=job.job_id, reason="unknown", detail="")
+            await self._emit(event)
+            state.drop_pending(job.name)
+            return
+        found = state.pending.get(path.name)
+        if found is None and parsed.original_filename:
+            found = state.pending.get(parsed.original_filename)
+        if found is None and parsed.job_id:
+            found = state.job_by_id(parsed.job_id)
+        if found is None:
+            return
+        if isinstance(parsed, codec.SentFile):
+            ref = parsed.message_ids[-1] if parsed.message_ids else None
+            await self._emit(
+                Sent(
+                    line=self.name,
+                    job_id=found.job_id,
+                    at=parsed.sent,
+                    message_ref=ref,
+                    modem=parsed.modem,
+                )
+            )
+            if found.report and parsed.message_ids:
+                state.add_awaiting(
+                    AwaitingReport(
+                        job_id=found.job_id,
+                        name=found.name,
+                        to=_digits(found.to),
+                        message_refs=parsed.message_ids,
+                        sent=time.time(),
+                    )
+                )
+        else:
+            await self._emit(
+                Failed(
+                    line=self.name,
+                    job_id=found.job_id,
+                    reason=classify_fail_reason(parsed.fail_reason),
+                    detail=parsed.fail_reason,
+                    at=parsed.failed,
+                )
+            )
+        state.drop_pending(found.name)
