@@ -16,11 +16,15 @@ in a thread. One Outbox object per process; SQLite's own locking guards the file
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import shutil
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -49,7 +53,20 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
+T = TypeVar("T")
 DONE_RETENTION = 14 * 86400.0  # remember finished job ids this long, to drop resends
+
+
+def _serialised(method: Callable[..., T]) -> Callable[..., T]:
+    """One sqlite3 connection serves the agent's threads (asyncio.to_thread): one call at a
+    time, or two transactions would interleave on it."""
+
+    @functools.wraps(method)
+    def wrapper(self: Outbox, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _now(now: float | None) -> float:
@@ -86,6 +103,7 @@ class Outbox:
     def __init__(self, path: Path | str, limits: Limits | None = None) -> None:
         self.path = Path(path)
         self.limits = limits or Limits()
+        self._lock = threading.RLock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # The file holds pushed line configurations (a SIM PIN, a database password):
         # only the agent's user may read it. SQLite gives -wal/-shm the same mode.
@@ -97,6 +115,7 @@ class Outbox:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
 
+    @_serialised
     def close(self) -> None:
         self._db.close()
 
@@ -115,6 +134,7 @@ class Outbox:
                 f"(need {self.limits.min_free_bytes // (1024 * 1024)} MiB)",
             )
 
+    @_serialised
     def store_job(self, job: Job, now: float | None = None) -> JobState:
         """Store a job durably. Returns NEW, or the state of a job with that id already
         known (a resend). Raises OutboxFull when there is no room."""
@@ -129,6 +149,7 @@ class Outbox:
         )
         return JobState.NEW
 
+    @_serialised
     def claim(self, line: str, now: float | None = None) -> Job | None:
         """The oldest stored job for `line`, marked handed in the same transaction.
         Call it right before giving the job to the device."""
@@ -146,6 +167,7 @@ class Outbox:
             )
         return _job_decoder.decode(row[1])
 
+    @_serialised
     def handed_unfinished(self) -> list[Job]:
         """Jobs handed to a device whose outcome never got recorded: after a crash their
         fate is unknown, and they must be reported, never handed again."""
@@ -154,6 +176,7 @@ class Outbox:
         ).fetchall()
         return [_job_decoder.decode(body) for (body,) in rows]
 
+    @_serialised
     def finish(self, job_id: str, *events: Event, now: float | None = None) -> list[Event]:
         """Mark a job done and store its final events, atomically. Returns the events
         with their ids."""
@@ -164,16 +187,19 @@ class Outbox:
             )
             return [self._insert_event(e, now) for e in events]
 
+    @_serialised
     def job_counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall()
         return {state: n for state, n in rows}
 
+    @_serialised
     def queued_for(self, line: str) -> int:
         (n,) = self._db.execute(
             "SELECT count(*) FROM jobs WHERE state = 'stored' AND line = ?", (line,)
         ).fetchone()
         return n
 
+    @_serialised
     def prune(self, now: float | None = None) -> int:
         cutoff = (_now(now)) - DONE_RETENTION
         cur = self._db.execute("DELETE FROM jobs WHERE state = 'done' AND done_at < ?", (cutoff,))
@@ -188,6 +214,7 @@ class Outbox:
         )
         return msgspec.structs.replace(event, event_id=cur.lastrowid)
 
+    @_serialised
     def add_event(self, event: Event, now: float | None = None) -> Event:
         """Store an event durably (its event_id is assigned here) and return it.
         Raises OutboxFull: the caller must then keep the source (SIM, spool) as it is."""
@@ -198,6 +225,7 @@ class Outbox:
         with self._transaction():
             return self._insert_event(event, now)
 
+    @_serialised
     def pending_events(self, limit: int = 1000, after: int = 0) -> list[Event]:
         rows = self._db.execute(
             "SELECT id, body FROM events WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
@@ -206,17 +234,20 @@ class Outbox:
             msgspec.structs.replace(_event_decoder.decode(body), event_id=rid) for rid, body in rows
         ]
 
+    @_serialised
     def ack_events(self, event_ids: list[int]) -> int:
         with self._transaction():
             cur = self._db.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in event_ids])
         return cur.rowcount
 
+    @_serialised
     def event_count(self) -> int:
         (n,) = self._db.execute("SELECT count(*) FROM events").fetchone()
         return n
 
     # --- line configurations ------------------------------------------------------
 
+    @_serialised
     def save_line(self, push: ConfigPush) -> None:
         self._db.execute(
             "INSERT INTO lines (name, gateway, config) VALUES (?, ?, ?) "
@@ -224,6 +255,7 @@ class Outbox:
             (push.line, push.gateway, msgspec.json.encode(push.config).decode()),
         )
 
+    @_serialised
     def forget_lines_except(self, keep: list[str]) -> None:
         with self._transaction():
             names = [n for (n,) in self._db.execute("SELECT name FROM lines")]
@@ -231,6 +263,7 @@ class Outbox:
                 if name not in keep:
                     self._db.execute("DELETE FROM lines WHERE name = ?", (name,))
 
+    @_serialised
     def saved_lines(self) -> list[ConfigPush]:
         rows = self._db.execute("SELECT name, gateway, config FROM lines ORDER BY name").fetchall()
         return [

@@ -21,7 +21,14 @@ async def test_register_an_agent_and_list_it(api: Api, server: Server) -> None:
         stored = (await session.execute(select(Agent.token_hash))).scalar()
     assert stored == hashlib.sha256(body["token"].encode()).hexdigest()
     assert (await api.get("/api/agents")).json() == [
-        {"name": "office-1", "online": False, "lines": [], "queue_depth": 0, "last_seen_at": None}
+        {
+            "name": "office-1",
+            "online": False,
+            "lines": [],
+            "queue_depth": 0,
+            "last_seen_at": None,
+            "line_status": [],
+        }
     ]
 
 
