@@ -23,6 +23,22 @@ log = logging.getLogger(__name__)
 Emit = Callable[[p.Event], Awaitable[p.Event]]
 
 
+class LineContext(Protocol):
+    """What the agent offers a running line."""
+
+    async def emit(self, event: p.Event) -> p.Event:
+        """Store an event durably (raises OutboxFull), then send it when connected."""
+        ...
+
+    async def add_part(self, key: str, seq: int, total: int, body: bytes) -> list[bytes] | None:
+        """Keep one part of a concatenated message; every part's body once complete."""
+        ...
+
+    async def complete_parts(self, key: str, event: p.Event) -> p.Event:
+        """Replace a complete set of parts by the event of the whole message."""
+        ...
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -30,8 +46,14 @@ def utcnow() -> datetime:
 class Line(Protocol):
     name: str
     kind: str  # "modem", "gammu", "smstools", "smslib"
+    # True when handing the same job over twice cannot send it twice (a spool that knows
+    # its job ids): after a crash such a line gets its unfinished jobs again.
+    idempotent: bool
 
-    async def start(self, emit: Emit) -> None:
+    async def ready(self) -> None:
+        """Return when the device can take a job (a modem is connected and registered)."""
+
+    async def start(self, ctx: LineContext) -> None:
         """Open the device or spool and begin reporting incoming events."""
 
     async def send(self, job: p.Job) -> list[p.Event]:
@@ -66,6 +88,8 @@ class LineWorker:
 
     async def run(self) -> None:
         while True:
+            # Claiming marks the job handed: only do it when the device can take it.
+            await self.line.ready()
             job = await asyncio.to_thread(self.outbox.claim, self.line.name)
             if job is None:
                 self.wakeup.clear()

@@ -46,6 +46,14 @@ CREATE TABLE IF NOT EXISTS lines (
     gateway TEXT NOT NULL,      -- lines run (and keep receiving) while it is away
     config  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS parts (
+    message_key TEXT NOT NULL,  -- line, sender, reference kind and number, total
+    seq         INTEGER NOT NULL,
+    total       INTEGER NOT NULL,
+    body        BLOB NOT NULL,  -- the part, msgpack
+    first_seen  REAL NOT NULL,
+    PRIMARY KEY (message_key, seq)
+);
 CREATE TABLE IF NOT EXISTS events (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: it is the event_id
     body       BLOB NOT NULL,
@@ -244,6 +252,64 @@ class Outbox:
     def event_count(self) -> int:
         (n,) = self._db.execute("SELECT count(*) FROM events").fetchone()
         return n
+
+    # --- parts of concatenated incoming messages -----------------------------------
+    # A device deletes a part once it is here; the whole message becomes one Received
+    # event when the last part arrives (or, incomplete, when the wait runs out).
+
+    @_serialised
+    def add_part(
+        self, key: str, seq: int, total: int, body: bytes, now: float | None = None
+    ) -> list[bytes] | None:
+        """Store one part (a repeat is ignored). Returns every part's body in sequence
+        order when the set is complete, else None."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO parts (message_key, seq, total, body, first_seen) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (key, seq, total, body, _now(now)),
+        )
+        rows = self._db.execute(
+            "SELECT body FROM parts WHERE message_key = ? ORDER BY seq", (key,)
+        ).fetchall()
+        return [b for (b,) in rows] if len(rows) >= total else None
+
+    @_serialised
+    def complete_parts(self, key: str, event: Event, now: float | None = None) -> Event:
+        """Replace a set of parts by the event of the whole message, atomically."""
+        with self._transaction():
+            self._db.execute("DELETE FROM parts WHERE message_key = ?", (key,))
+            return self._insert_event(event, now)
+
+    @_serialised
+    def stale_parts(self, older_than: float, now: float | None = None) -> dict[str, list[bytes]]:
+        cutoff = _now(now) - older_than
+        keys = [
+            k
+            for (k,) in self._db.execute(
+                "SELECT message_key FROM parts GROUP BY message_key HAVING min(first_seen) < ?",
+                (cutoff,),
+            )
+        ]
+        return {
+            k: [
+                b
+                for (b,) in self._db.execute(
+                    "SELECT body FROM parts WHERE message_key = ? ORDER BY seq", (k,)
+                )
+            ]
+            for k in keys
+        }
+
+    @_serialised
+    def requeue_handed(self, line: str) -> int:
+        """Give a line's handed, unfinished jobs back (for lines whose hand-over is
+        idempotent, like a spool that recognises a job id it already has)."""
+        cur = self._db.execute(
+            "UPDATE jobs SET state = 'stored', handed_at = NULL "
+            "WHERE state = 'handed' AND line = ?",
+            (line,),
+        )
+        return cur.rowcount
 
     # --- line configurations ------------------------------------------------------
 

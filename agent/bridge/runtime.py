@@ -39,11 +39,12 @@ log = logging.getLogger(__name__)
 
 SOFTWARE = "smsbridge-agent 0.1"
 STATUS_INTERVAL = 30.0
+IDEMPOTENT_GATEWAYS = ("smstools", "smslib")
 RESEND_BATCH = 500
 
-# gateway id → builds a line from its name and pushed configuration (raises ValueError
-# with a message for people when the configuration cannot work).
-LineFactory = Callable[[str, Mapping[str, str]], Line]
+# gateway id → builds a line from its pushed configuration (raises ValueError with a
+# message for people when the configuration cannot work).
+LineFactory = Callable[[p.ConfigPush], Line]
 
 
 class Agent:
@@ -86,7 +87,11 @@ class Agent:
 
     async def _recover(self) -> None:
         # A job handed to a device whose outcome was never recorded: the agent died in
-        # between. It may have been sent, so it is never handed again: report it.
+        # between. A spool recognises a job it already has, so it gets it again; a modem
+        # may have sent it, so it is never handed again: report it.
+        for push in self.outbox.saved_lines():
+            if push.gateway in IDEMPOTENT_GATEWAYS:
+                self.outbox.requeue_handed(push.line)
         for job in self.outbox.handed_unfinished():
             self.outbox.finish(
                 job.id,
@@ -111,13 +116,13 @@ class Agent:
         if factory is None:
             return f"this agent has no {push.gateway!r} support"
         try:
-            line = factory(push.line, push.config)
+            line = factory(push)
         except ValueError as exc:
             return str(exc)
         await self._stop_line(push.line)
         worker = LineWorker(line, self.outbox, self.forward)
         try:
-            await line.start(self.emit)
+            await line.start(self)
         except Exception as exc:  # the device may be absent now; the line retries itself
             log.warning("line %s: %s", push.line, exc)
             worker.last_error = str(exc)
@@ -136,6 +141,14 @@ class Agent:
     async def emit(self, event: p.Event) -> p.Event:
         """For lines: store an event durably, then send it if connected."""
         stored = await asyncio.to_thread(self.outbox.add_event, event)
+        self.forward(stored)
+        return stored
+
+    async def add_part(self, key: str, seq: int, total: int, body: bytes) -> list[bytes] | None:
+        return await asyncio.to_thread(self.outbox.add_part, key, seq, total, body)
+
+    async def complete_parts(self, key: str, event: p.Event) -> p.Event:
+        stored = await asyncio.to_thread(self.outbox.complete_parts, key, event)
         self.forward(stored)
         return stored
 

@@ -68,7 +68,7 @@ def run_agent(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> int:
-        agent = Agent(config, line_factories())
+        agent = Agent(config, line_factories(config.state_path))
         loop = asyncio.get_running_loop()
         task = asyncio.create_task(agent.run())
         for sig in (signal.SIGINT, signal.SIGTERM):

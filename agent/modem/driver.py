@@ -62,6 +62,11 @@ class ATModem:
         self._pin_rejected = False
         self.last_error: str | None = None
 
+    @property
+    def pin_rejected(self) -> bool:
+        """The SIM refused the configured PIN: nothing may enter it again automatically."""
+        return self._pin_rejected
+
     # --- life cycle -----------------------------------------------------------------
 
     async def open(self) -> None:

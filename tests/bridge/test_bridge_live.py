@@ -32,8 +32,13 @@ class ScriptedLine:
         self.jobs: list[p.Job] = []
         self.emit = None
 
-    async def start(self, emit):
-        self.emit = emit
+    idempotent = False
+
+    async def start(self, ctx):
+        self.emit = ctx.emit
+
+    async def ready(self):
+        return None
 
     async def send(self, job: p.Job) -> list[p.Event]:
         self.jobs.append(job)
@@ -87,9 +92,9 @@ async def running_agent(server, tmp_path, token, lines):
         allow=["/dev/gsmmodem*"],
     )
 
-    def factory(name, cfg):
-        line = ScriptedLine(name, dict(cfg))
-        lines[name] = line
+    def factory(push):
+        line = ScriptedLine(push.line, dict(push.config))
+        lines[push.line] = line
         return line
 
     agent = Agent(config, {"modem": factory})
