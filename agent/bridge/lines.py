@@ -38,6 +38,9 @@ class LineContext(Protocol):
         """Replace a complete set of parts by the event of the whole message."""
         ...
 
+    def status_changed(self, line: str) -> None:
+        """The line's status() has news (opened, lost, new signal): tell the server now."""
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

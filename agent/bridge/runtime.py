@@ -152,6 +152,12 @@ class Agent:
         self.forward(stored)
         return stored
 
+    def status_changed(self, line: str) -> None:
+        worker = self.workers.get(line)
+        if worker is not None and self.session is not None:
+            self.session.line_status(self.line_status(worker))
+            self._wake_writer.set()
+
     def forward(self, event: p.Event) -> None:
         if self.session is not None and self.session.event(event):
             self._wake_writer.set()

@@ -143,6 +143,7 @@ class ModemLine:
                 await self.modem.open()
             except ModemError as exc:
                 self.last_error = str(exc)
+                self._context().status_changed(self.name)
                 if getattr(self.modem, "pin_rejected", False):
                     log.error("line %s: %s", self.name, exc)
                     return  # a person must fix the PIN; nothing enters it again
@@ -152,6 +153,7 @@ class ModemLine:
                 continue
             self.last_error = None
             self._opened.set()
+            self._context().status_changed(self.name)
             return
 
     async def _watch_status(self) -> None:
@@ -161,6 +163,8 @@ class ModemLine:
                 self._status = await self.modem.status()
             except Exception as exc:  # a status query must never stop the line
                 log.info("line %s: status query failed: %s", self.name, exc)
+            else:
+                self._context().status_changed(self.name)
             await asyncio.sleep(STATUS_EVERY)
 
     async def ready(self) -> None:
