@@ -1,15 +1,8 @@
 #!/usr/bin/env bash
-# Sets up (scripts/setup.sh) and runs smsbridge's main job on this machine, no modem
-# needed. Today that is the PDU codec: it encodes a message as a modem is given it
-# and decodes each part back, as a technician checks what a modem is sent.
+# Sets up (scripts/setup.sh) and runs the whole smsbridge on this machine with no modem:
+# sms-server (SQLite), the virtual modem and an agent, then sends an SMS and receives a
+# reply, and keeps running for you to try the printed curl commands (Ctrl-C stops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-agent=.venv/bin/sms-agent
-text='Příliš žluťoučký kůň úpěl ďábelské ódy, €5 [ok] 😀 — and a second part to show concatenation.'
-echo "== sms-agent pdu encode --to +420774884138 --report '$text'"
-parts=$("$agent" pdu encode --to +420774884138 --report "$text")
-echo "$parts"
-echo "== sms-agent pdu decode <each part's pdu>"
-echo "$parts" | .venv/bin/python -c 'import json, sys; [print(json.loads(l)["pdu"]) for l in sys.stdin]' |
-    while read -r pdu; do "$agent" pdu decode "$pdu"; done
+exec .venv/bin/python scripts/demo.py "$@"
