@@ -1,0 +1,244 @@
+"""Bridge throughput and latency, measured on real processes over loopback.
+
+    .venv/bin/python bench/bridge.py modem  [--messages 500]
+        sms-server and sms-agent run as processes, the virtual modem in this one: for each
+        message, the time from POST /api/messages to its AT+CMGS at the modem; and the
+        rate of the whole batch.
+    .venv/bin/python bench/bridge.py agents [--agents 100] [--messages 5000]
+        sms-server as a process and N simulated agents here (the real protocol session,
+        acking each job at once): time from POST to the job reaching its agent, and the
+        rate across all agents.
+
+Both post with 50 concurrent clients and print p50/p99 and messages/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from agent.bridge import protocol as p  # noqa: E402
+from agent.bridge.session import AgentSession, StoreJob  # noqa: E402
+from agent.modem.virtual import VirtualModem  # noqa: E402
+from agent.modem.virtual_core import VirtualConfig  # noqa: E402
+from tests.integration.chaos_tools import Process, free_port  # noqa: E402
+
+TOKEN = "sbu_bench-admin-token-0123456789abcdef"
+CONCURRENCY = 50
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def report(name: str, latencies: list[float], elapsed: float) -> None:
+    ms = [v * 1000 for v in latencies]
+    print(
+        f"{name}: {len(ms)} messages in {elapsed:.2f} s = {len(ms) / elapsed:,.0f} msg/s; "
+        f"latency p50 {statistics.median(ms):.1f} ms, p99 {pct(ms, 0.99):.1f} ms, "
+        f"max {max(ms):.1f} ms"
+    )
+
+
+async def start_server(tmp: Path) -> tuple[Process, httpx.AsyncClient, int]:
+    port = free_port()
+    server = Process(
+        "sms-server",
+        ["sms-server", "--db", f"sqlite:///{tmp}/server.sqlite", "--port", str(port),
+         "--key-file", str(tmp / "server.key"), "--log-level", "warning"],
+        tmp,
+        {"SMSBRIDGE_ADMIN_TOKEN": TOKEN},
+    )
+    server.start()
+    http = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        limits=httpx.Limits(max_connections=CONCURRENCY),
+        timeout=30,
+    )
+    for _ in range(300):
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return server, http, port
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit("sms-server did not start:\n" + server.tail())
+
+
+async def post_all(
+    http: httpx.AsyncClient, bodies: list[dict], posted: dict[str, float]
+) -> None:
+    queue = list(enumerate(bodies))
+
+    async def client() -> None:
+        while queue:
+            _, body = queue.pop()
+            t = time.monotonic()
+            r = await http.post("/api/messages", json=body)
+            r.raise_for_status()
+            posted[r.json()["id"]] = t
+
+    await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+
+
+async def bench_modem(messages: int) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        link = str(tmp / "gsmmodem0")
+        modem = VirtualModem(VirtualConfig(), link=link)
+        modem.start()
+        server, http, port = await start_server(tmp)
+        agent = None
+        try:
+            token = (await http.post("/api/agents", json={"name": "bench"})).json()["token"]
+            config = f"device = {link}\nbaudrate = 115200\npin =\nagent = bench"
+            await http.post(
+                "/api/accounts",
+                json={"name": "GSM1", "gateway": "modem", "config": config, "default": True},
+            )
+            (tmp / "agent.toml").write_text(
+                f'server = "ws://127.0.0.1:{port}/agent"\nname = "bench"\ntoken = "{token}"\n'
+                f'state_dir = "{tmp}/agent"\nallow = ["{tmp}/gsmmodem*"]\n'
+            )
+            agent = Process("sms-agent", ["sms-agent", "run", "--config", str(tmp / "agent.toml")],
+                            tmp, {})
+            agent.start()
+            for _ in range(300):
+                (a,) = (await http.get("/api/agents")).json()
+                if a["line_status"] and a["line_status"][0]["up"]:
+                    break
+                await asyncio.sleep(0.1)
+            # Latency: one message at a time, the line idle, as a CRM user sends one.
+            singles = []
+            for i in range(min(100, messages)):
+                t = time.monotonic()
+                r = await http.post(
+                    "/api/messages", json={"to": "+420774884138", "text": f"single {i:04d}"}
+                )
+                r.raise_for_status()
+                sub = await asyncio.to_thread(
+                    modem.wait_for,
+                    lambda m, i=i: next(
+                        (s for s in m.submissions if s.submit.text == f"single {i:04d}"), None
+                    ),
+                    30,
+                )
+                singles.append(sub.time - t)
+            report("POST → AT+CMGS, one at a time", singles, sum(singles))
+            # Throughput: a burst from 50 clients; each text names its message.
+            base = len(modem.submissions)
+            bodies = [{"to": "+420774884138", "text": f"bench {i:06d}"} for i in range(messages)]
+            posted: dict[str, float] = {}
+            t0 = time.monotonic()
+            await post_all(http, bodies, posted)
+            await asyncio.to_thread(
+                modem.wait_for, lambda m: len(m.submissions) >= base + messages, 600
+            )
+            elapsed = max(s.time for s in modem.submissions) - t0
+            by_text = {s.submit.text: s.time for s in modem.submissions}
+            texts = {}
+            for mid in posted:
+                r = await http.get(f"/api/messages/{mid}")
+                texts[mid] = r.json()["text"]
+            latencies = [by_text[texts[mid]] - t for mid, t in posted.items()]
+            report(f"POST → AT+CMGS, burst of {messages} from 50 clients", latencies, elapsed)
+        finally:
+            if agent:
+                agent.stop()
+            server.stop()
+            await http.aclose()
+            modem.stop()
+
+
+async def bench_agents(agents: int, messages: int) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        server, http, port = await start_server(tmp)
+        received: dict[str, float] = {}
+        done = asyncio.Event()
+        try:
+            tokens = []
+            for n in range(agents):
+                name = f"sim-{n:03d}"
+                r = await http.post("/api/agents", json={"name": name})
+                tokens.append((name, r.json()["token"]))
+                await http.post(
+                    "/api/accounts",
+                    json={"name": f"line-{n:03d}", "gateway": "modem",
+                          "config": f"device = /dev/gsmmodem{n}\nbaudrate = 115200\npin =\n"
+                                    f"agent = {name}"},
+                )
+            accounts = {a["name"]: a["id"] for a in (await http.get("/api/accounts")).json()}
+
+            async def simulated(name: str, token: str) -> None:
+                session = AgentSession(p.Hello(agent=name))
+                async with websockets.connect(
+                    f"ws://127.0.0.1:{port}/agent",
+                    additional_headers={"Authorization": f"Bearer {token}"},
+                    max_size=p.MAX_FRAME_BYTES,
+                ) as ws:
+                    for frame in session.data_to_send():
+                        await ws.send(frame.decode())
+                    async for message in ws:
+                        for action in session.receive_data(message):
+                            if isinstance(action, StoreJob):
+                                received[action.job.id] = time.monotonic()
+                                session.job_stored(action.job.id)
+                        for frame in session.data_to_send():
+                            await ws.send(frame.decode())
+                        if len(received) >= messages:
+                            done.set()
+
+            tasks = [asyncio.create_task(simulated(n, t)) for n, t in tokens]
+            for _ in range(300):
+                if sum(a["online"] for a in (await http.get("/api/agents")).json()) == agents:
+                    break
+                await asyncio.sleep(0.1)
+            ids = [accounts[f"line-{i % agents:03d}"] for i in range(messages)]
+            bodies = [{"to": "+420774884138", "text": f"m{i}", "account": a}
+                      for i, a in enumerate(ids)]
+            posted: dict[str, float] = {}
+            t0 = time.monotonic()
+            await post_all(http, bodies, posted)
+            await asyncio.wait_for(done.wait(), 600)
+            elapsed = max(received.values()) - t0
+            report(
+                f"POST → job at the agent, {agents} simulated agents",
+                [received[mid] - t for mid, t in posted.items()],
+                elapsed,
+            )
+            for task in tasks:
+                task.cancel()
+        finally:
+            server.stop()
+            await http.aclose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["modem", "agents"])
+    parser.add_argument("--messages", type=int)
+    parser.add_argument("--agents", type=int, default=100)
+    args = parser.parse_args()
+    if args.mode == "modem":
+        asyncio.run(bench_modem(args.messages or 500))
+    else:
+        asyncio.run(bench_agents(args.agents, args.messages or 5000))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
