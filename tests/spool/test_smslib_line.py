@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from agent.spool.events import Delivered, Dispatched, Failed, Received, Sent, SmsJob
-from agent.spool.smslib_line import SmslibConfig, SmslibJobError, SmslibLine, SmslibPending
+from agent.spool.smslib_line import SmslibConfig, SmslibLine, SmslibPending
+from agent.spool.smslib_queries import SmslibJobError
 from agent.spool.smslib_tables import SmslibTables
 from tests.peers import MARIADB_URL, POSTGRES_URL
 from tests.spool.recorder import Recorder
