@@ -19,9 +19,11 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+
+from sms import gsm7
 
 from . import smstools_codec as codec
 from .events import (
@@ -53,6 +55,9 @@ class SmstoolsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     sent: str | None = None
     failed: str | None = None
     modem: str | None = None  # written as `Queue:` (smsd 3.1 has no Modem: input header)
+    # UTF-8 (smsd >= 3.1.16 picks GSM or UCS-2 itself); "auto" = ISO when the text fits
+    # GSM and ISO-8859-15, else UCS2: for older smsd, which has no UTF-8 alphabet.
+    alphabet: Literal["UTF-8", "UCS2", "ISO", "auto"] = "UTF-8"
     report: str | None = None  # smsd's `report` directory, when set apart from incoming
     state_dir: str
     archive: str | None = None  # default: <state_dir>/archive
@@ -166,6 +171,7 @@ class SmstoolsLine:
                 text=job.text,
                 job_id=job.id,
                 queue=self.config.modem,
+                alphabet=self._alphabet(job.text),
                 report=job.report,
                 flash=job.flash,
                 validity=validity,
@@ -183,6 +189,15 @@ class SmstoolsLine:
             publish(self._out, name)
 
         await asyncio.to_thread(write)
+
+    def _alphabet(self, text: str) -> codec.OutAlphabet:
+        if self.config.alphabet != "auto":
+            return self.config.alphabet
+        try:
+            text.encode("iso-8859-15")
+        except UnicodeEncodeError:
+            return "UCS2"
+        return "ISO" if gsm7.is_gsm7(text) else "UCS2"
 
     def health(self) -> LineHealth:
         c = self.config
