@@ -370,3 +370,31 @@ async def test_missing_spool_directory_is_a_clear_error(spool: Spool) -> None:
 
 def test_sent_headers_used_here_parse() -> None:
     assert parse_sent(b"To: 1\n" + SENT_HEADERS.encode() + b"\n\nx").message_ids == (117,)
+
+
+async def test_reports_in_their_own_directory_are_read_too(spool: Spool) -> None:
+    report_dir = spool.root / "report"
+    report_dir.mkdir()
+    rec = Recorder()
+    line = SmstoolsLine("gsm", spool.config(report=str(report_dir)), rec)
+    await line.start()
+    try:
+        spool.smsd_receives(
+            "GSM1.rep003",
+            b"From: 420777999999\n\nSMS STATUS REPORT\nMessage_id: 9\nStatus: 0,Ok,x",
+            where=report_dir,
+        )
+        event = await rec.next()
+        assert isinstance(event, Delivered)
+        assert event.message_ref == 9
+    finally:
+        await line.stop()
+
+
+def test_both_spool_lines_are_lines(spool: Spool, tmp_path: Path) -> None:
+    from agent.spool.events import Line
+    from agent.spool.smslib_line import SmslibConfig, SmslibLine
+
+    smslib = SmslibConfig.from_account({"sqlURL": "sqlite://", "state_dir": str(tmp_path)})
+    assert isinstance(SmstoolsLine("a", spool.config(), Recorder()), Line)
+    assert isinstance(SmslibLine("b", smslib, Recorder()), Line)
