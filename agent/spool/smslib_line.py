@@ -14,6 +14,7 @@ resolved at start by finding the row by (recipient, create_date, text).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import datetime
@@ -136,23 +137,36 @@ class SmslibLine:
 
     async def submit(self, job: SmsJob) -> None:
         async with self._lock:
-            if job.id not in self._pending:  # else the row exists: never insert twice
-                row = outbound_row(
-                    job, gateway_id=self.config.gateway_id, plus_prefix=self.config.plus_prefix
-                )
-                pending = SmslibPending(
-                    job_id=job.id,
-                    row_id=None,
-                    recipient=row["recipient"],
-                    text=row["text"],
-                    created=row["create_date"],
-                    report=job.report,
-                    since=time.time(),
-                )
-                self._save(pending)
-                pending.row_id = await asyncio.to_thread(self._need_sql().insert_outbound, row)
-                self._save(pending)
+            pending = self._pending.get(job.id)
+            if pending is not None and pending.row_id is None:  # an earlier insert failed
+                pending = await asyncio.to_thread(self._resolve, pending)
+            if pending is None:  # else the row exists: never insert twice
+                await self._insert(job)
         await self._on_event(Dispatched(line=self.name, job_id=job.id))
+
+    async def _insert(self, job: SmsJob) -> None:
+        row = outbound_row(
+            job, gateway_id=self.config.gateway_id, plus_prefix=self.config.plus_prefix
+        )
+        pending = SmslibPending(
+            job_id=job.id,
+            row_id=None,
+            recipient=row["recipient"],
+            text=row["text"],
+            created=row["create_date"],
+            report=job.report,
+            since=time.time(),
+        )
+        self._save(pending)
+        try:
+            pending.row_id = await asyncio.to_thread(self._need_sql().insert_outbound, row)
+        except Exception:
+            # The INSERT may have committed before the error (a lost connection): look.
+            # If even that fails, the job stays unresolved until the next submit or start.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._resolve, pending)
+            raise
+        self._save(pending)
 
     def health(self) -> LineHealth:
         return LineHealth(
@@ -191,14 +205,19 @@ class SmslibLine:
         return self._sql
 
     def _recover(self) -> None:
-        """Find rows inserted just before a crash (see the module doc); blocking."""
+        """Settle rows inserted just before a crash (see the module doc); blocking."""
         for p in [p for p in self._pending.values() if p.row_id is None]:
-            row_id = self._need_sql().find_outbound(p.recipient, p.created, p.text)
-            if row_id is None:
-                self._drop(p)  # never inserted: the bridge offers the job again
-            else:
-                p.row_id = row_id
-                self._save(p)
+            self._resolve(p)
+
+    def _resolve(self, p: SmslibPending) -> SmslibPending | None:
+        """Find the row of a job whose INSERT outcome is unknown; blocking."""
+        row_id = self._need_sql().find_outbound(p.recipient, p.created, p.text)
+        if row_id is None:
+            self._drop(p)  # never inserted: the bridge offers the job again
+            return None
+        p.row_id = row_id
+        self._save(p)
+        return p
 
     # --- state ------------------------------------------------------------------------------
 

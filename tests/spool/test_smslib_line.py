@@ -326,3 +326,43 @@ def test_password_is_not_in_the_config_repr(tmp_path: Path) -> None:
         {"sqlURL": "jdbc:mysql://h/db", "sqlPassword": "s3cret", "state_dir": str(tmp_path)}
     )
     assert "s3cret" not in repr(c)
+
+
+async def test_failed_insert_leaves_no_trace_and_the_job_can_be_offered_again(
+    db: Db, running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql = running.line._sql
+    assert sql is not None
+    real_insert = sql.insert_outbound
+
+    def broken(row: dict[str, object]) -> int:
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(sql, "insert_outbound", broken)
+    with pytest.raises(ConnectionError):
+        await running.line.submit(JOB)
+    assert running.line.health().pending == 0
+    monkeypatch.setattr(sql, "insert_outbound", real_insert)
+    await running.line.submit(JOB)
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(db.tables.out)).scalar() == 1
+
+
+async def test_insert_that_committed_before_failing_is_not_repeated(
+    db: Db, running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql = running.line._sql
+    assert sql is not None
+    real_insert = sql.insert_outbound
+
+    def lost_answer(row: dict[str, object]) -> int:
+        real_insert(row)
+        raise ConnectionError("connection lost after COMMIT")
+
+    monkeypatch.setattr(sql, "insert_outbound", lost_answer)
+    with pytest.raises(ConnectionError):
+        await running.line.submit(JOB)
+    monkeypatch.setattr(sql, "insert_outbound", real_insert)
+    await running.line.submit(JOB)
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(db.tables.out)).scalar() == 1
