@@ -39,7 +39,14 @@ from .events import (
     SmsJob,
     classify_fail_reason,
 )
-from .smstools_state import AwaitingReport, LineState, PendingJob, publish, stage
+from .smstools_state import (
+    AwaitingReport,
+    LineState,
+    PendingJob,
+    publish,
+    stage,
+    staged_path,
+)
 from .smstools_watch import SpoolWatcher, ignored
 
 log = logging.getLogger(__name__)
@@ -184,9 +191,20 @@ class SmstoolsLine:
         )
 
         def write() -> None:
-            stage(self._out, name, data)
-            state.add_pending(pending)
-            publish(self._out, name)
+            try:
+                stage(self._out, name, data)
+                state.add_pending(pending)
+                publish(self._out, name)
+            except OSError as exc:
+                if staged_path(self._out, name).exists():  # not published: undo it all
+                    staged_path(self._out, name).unlink(missing_ok=True)
+                    state.drop_pending(name)
+                raise OSError(
+                    exc.errno,
+                    f"smstools line {self.name}: cannot write {name} into {self._out}: "
+                    f"{exc.strerror} (the agent needs write access to smsd's outgoing "
+                    "directory, e.g. membership of its group)",
+                ) from exc
 
         await asyncio.to_thread(write)
 

@@ -398,3 +398,23 @@ def test_both_spool_lines_are_lines(spool: Spool, tmp_path: Path) -> None:
     smslib = SmslibConfig.from_account({"sqlURL": "sqlite://", "state_dir": str(tmp_path)})
     assert isinstance(SmstoolsLine("a", spool.config(), Recorder()), Line)
     assert isinstance(SmslibLine("b", smslib, Recorder()), Line)
+
+
+async def test_unwritable_outgoing_is_a_clear_error_and_leaves_nothing_behind(
+    spool: Spool, started: tuple[SmstoolsLine, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.spool.smstools_line as smstools_line
+
+    line, _rec = started
+
+    def refuse(outgoing: Path, name: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(smstools_line, "publish", refuse)
+    with pytest.raises(OSError, match=r"cannot write smsbridge-m-1-.* write access"):
+        await line.submit(JOB)
+    assert list(spool.outgoing.iterdir()) == []
+    assert line.health().pending == 0
+    monkeypatch.undo()
+    await line.submit(JOB)  # offered again: written now
+    assert spool.our_file().name.startswith("smsbridge-m-1-")
