@@ -135,6 +135,9 @@ class SmstoolsLine:
         # What arrived while the agent was down. In sent/ and failed/ only what may be
         # ours: those directories keep every message smsd ever sent.
         oldest = min((j.submitted for j in state.pending.values()), default=None)
+        state.forget_consumed(
+            {e.name for d, k in self._dirs.items() if k == "incoming" for e in os.scandir(d)}
+        )
         for d, kind in self._dirs.items():
             if kind != "incoming" and oldest is None:
                 continue
@@ -289,6 +292,8 @@ class SmstoolsLine:
         age = time.time() - stat.st_mtime
         young = age < self.config.settle_seconds
         if kind == "incoming":
+            if self._need_state().is_consumed(path.name):
+                return
             if young and not trusted:  # written in place: wait for close or quiet
                 self._later(self.config.settle_seconds - age + 0.05, path)
                 return
@@ -304,7 +309,11 @@ class SmstoolsLine:
             if young:  # maybe smsd closed it before the last write
                 self._later(self.config.settle_seconds, path)
                 return
-            kept = self._need_state().keep_aside(path, "incoming")
+            try:
+                kept = self._need_state().keep_aside(path, "incoming")
+            except PermissionError as exc:
+                await self._cannot_remove(path, exc)
+                return
             self._last_error = f"{path.name}: {exc}"
             await self._emit(
                 LineProblem(
@@ -321,10 +330,27 @@ class SmstoolsLine:
             rec = self._need_state().awaiting.get((_digits(parsed.recipient), parsed.message_id))
             if rec is not None:
                 self._need_state().drop_awaiting(rec)
-        if self.config.delete_incoming:
-            path.unlink(missing_ok=True)
-        else:
-            shutil.move(path, self._archive / path.name)
+        try:
+            if self.config.delete_incoming:
+                path.unlink(missing_ok=True)
+            else:
+                shutil.move(path, self._archive / path.name)  # copies, then fails to unlink
+        except PermissionError as exc:
+            await self._cannot_remove(path, exc)
+
+    async def _cannot_remove(self, path: Path, exc: OSError) -> None:
+        self._need_state().mark_consumed(path.name)
+        self._last_error = f"cannot remove {path}: {exc.strerror}"
+        await self._emit(
+            LineProblem(
+                line=self.name,
+                detail=f"{path} was reported but cannot be removed ({exc.strerror}); "
+                "smsd's spool directories are usually sticky (Debian: drwxrwsr-t smsd), so "
+                "only smsd or root may remove its files: run the agent as user smsd. "
+                "The file is not reported again.",
+                kept_at=str(path),
+            )
+        )
 
     def _incoming_event(
         self, name: str, parsed: codec.IncomingSms | codec.StatusReportFile | codec.MissedCall

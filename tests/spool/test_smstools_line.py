@@ -418,3 +418,36 @@ async def test_unwritable_outgoing_is_a_clear_error_and_leaves_nothing_behind(
     monkeypatch.undo()
     await line.submit(JOB)  # offered again: written now
     assert spool.our_file().name.startswith("smsbridge-m-1-")
+
+
+async def test_incoming_that_cannot_be_removed_is_reported_once_with_advice(
+    spool: Spool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.spool.smstools_line as smstools_line
+
+    def sticky(src: Path, dst: Path) -> None:  # Debian's drwxrwsr-t: not ours to remove
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(smstools_line.shutil, "move", sticky)
+    rec = Recorder()
+    line = SmstoolsLine("gsm", spool.config(), rec)
+    await line.start()
+    try:
+        path = spool.smsd_receives("GSM1.sticky", INCOMING)
+        assert isinstance(await rec.next(), Received)
+        problem = await rec.next()
+        assert isinstance(problem, LineProblem)
+        assert "run the agent as user smsd" in problem.detail
+        await asyncio.sleep(0.3)  # a retry would come after retry_seconds = 0.1
+        assert rec.empty()
+    finally:
+        await line.stop()
+    os.utime(path, (1, 1))
+    line = SmstoolsLine("gsm", spool.config(), rec)
+    await line.start()  # the file is still there: not reported again
+    try:
+        await asyncio.sleep(0.3)
+        await line.idle()
+        assert rec.empty()
+    finally:
+        await line.stop()
