@@ -215,10 +215,19 @@ class SmstoolsLine:
         if self.config.alphabet != "auto":
             return self.config.alphabet
         try:
-            text.encode("iso-8859-15")
+            iso = text.encode("iso-8859-15")
         except UnicodeEncodeError:
             return "UCS2"
-        return "ISO" if gsm7.is_gsm7(text) else "UCS2"
+        if not gsm7.is_gsm7(text):
+            return "UCS2"
+        # smsd (outgoing_utf8 = yes, its default) reads an ISO body that happens to be
+        # valid UTF-8 as UTF-8: "Ä£" (C4 A3) becomes "ģ", not in GSM, so dropped (seen
+        # with 3.1.21).
+        try:
+            iso.decode("utf-8")
+        except UnicodeDecodeError:
+            return "ISO"
+        return "ISO" if iso.isascii() else "UCS2"
 
     def health(self) -> LineHealth:
         c = self.config

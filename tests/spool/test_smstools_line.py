@@ -451,3 +451,25 @@ async def test_incoming_that_cannot_be_removed_is_reported_once_with_advice(
         assert rec.empty()
     finally:
         await line.stop()
+
+
+@pytest.mark.parametrize(
+    ("text", "alphabet"),
+    [
+        ("Hello", "ISO"),
+        ("Prix: 5€ [café]", "ISO"),
+        ("Ä£", "UCS2"),  # as ISO bytes (C4 A3) smsd reads UTF-8 "ģ" and drops it
+        ("Dobrý den", "UCS2"),  # ý is not GSM
+        ("Привет", "UCS2"),
+    ],
+)
+async def test_auto_alphabet_picks_iso_only_when_smsd_reads_it_back_the_same(
+    spool: Spool, text: str, alphabet: str
+) -> None:
+    line = SmstoolsLine("gsm", spool.config(alphabet="auto"), Recorder())
+    await line.start()
+    try:
+        await line.submit(SmsJob(id="a", to="1", text=text))
+        assert f"\nAlphabet: {alphabet}\n".encode() in spool.our_file().read_bytes()
+    finally:
+        await line.stop()
