@@ -31,6 +31,7 @@ from .events import (
     Failed,
     LineEvent,
     LineHealth,
+    LineProblem,
     Received,
     Sent,
     SmsJob,
@@ -79,6 +80,8 @@ class SmslibPending(msgspec.Struct, kw_only=True):
     sent_reported: bool = False
     message_ref: int | None = None
     since: float = 0.0
+    seen_queued: bool = False  # SMSServer had taken the row (status Q)
+    requeue_reported: bool = False
 
 
 def _ref(value: str | None) -> int | None:
@@ -292,6 +295,22 @@ class SmslibLine:
 
     async def _outbound_status(self, p: SmslibPending, row: Any) -> None:
         status = row.status
+        if status == "Q" and not p.seen_queued:
+            p.seen_queued = True
+            self._save(p)
+        if status == "U" and p.seen_queued and not p.requeue_reported:
+            # Q -> U: SMSServer restarted mid-send (spec §4.1), or has no such gateway.
+            p.requeue_reported = True
+            self._save(p)
+            await self._emit(
+                LineProblem(
+                    line=self.name,
+                    detail=f"job {p.job_id}: SMSServer put row {p.row_id} back from Q to U "
+                    f"(it restarted while sending, or has no gateway "
+                    f"'{self.config.gateway_id}'); if the modem had sent it already, the "
+                    "SMS goes out twice",
+                )
+            )
         if status in ("U", "Q"):
             return
         if status == "F":

@@ -12,7 +12,15 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
-from agent.spool.events import Delivered, Dispatched, Failed, Received, Sent, SmsJob
+from agent.spool.events import (
+    Delivered,
+    Dispatched,
+    Failed,
+    LineProblem,
+    Received,
+    Sent,
+    SmsJob,
+)
 from agent.spool.smslib_line import SmslibConfig, SmslibLine, SmslibPending
 from agent.spool.smslib_queries import SmslibJobError
 from agent.spool.smslib_tables import SmslibTables
@@ -366,3 +374,18 @@ async def test_insert_that_committed_before_failing_is_not_repeated(
     await running.line.submit(JOB)
     with db.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(db.tables.out)).scalar() == 1
+
+
+async def test_row_put_back_from_q_to_u_is_reported_once(db: Db, running: Running) -> None:
+    await running.line.submit(JOB)
+    await running.rec.next()
+    out = db.tables.out
+    for status in ("Q", "U", "Q", "U"):  # SMSServer took it, restarted, took it again …
+        with db.engine.begin() as conn:
+            conn.execute(sa.update(out).values(status=status))
+        await running.line.poll_once()
+    problem = await running.rec.next()
+    assert isinstance(problem, LineProblem)
+    assert "back from Q to U" in problem.detail
+    assert running.rec.empty()
+    assert running.line.health().pending == 1
