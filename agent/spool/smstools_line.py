@@ -27,18 +27,16 @@ from sms import gsm7
 
 from . import smstools_codec as codec
 from .events import (
-    Delivered,
     Dispatched,
     EventCallback,
     Failed,
     LineEvent,
     LineHealth,
     LineProblem,
-    Received,
     Sent,
     SmsJob,
-    classify_fail_reason,
 )
+from .smstools_events import digits, file_event, outcome_event
 from .smstools_state import (
     AwaitingReport,
     LineState,
@@ -83,11 +81,6 @@ class SmstoolsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
 def _abs(path: str) -> Path:
     return Path(os.path.abspath(path))
-
-
-def _digits(number: str) -> str:
-    n = number.strip().replace(" ", "").replace("-", "")
-    return n[1:] if n.startswith("+") else n[2:] if n.startswith("00") else n
 
 
 class SmstoolsLine:
@@ -332,11 +325,15 @@ class SmstoolsLine:
                 )
             )
             return
-        event = self._incoming_event(path.name, parsed)
+        job_id = None
+        if isinstance(parsed, codec.StatusReportFile):
+            rec = self._need_state().awaiting.get((digits(parsed.recipient), parsed.message_id))
+            job_id = rec.job_id if rec else None
+        event = file_event(self.name, path.name, parsed, job_id)
         if event is not None:
             await self._emit(event)  # raises: the file stays, _work offers it again
         if isinstance(parsed, codec.StatusReportFile) and parsed.final:
-            rec = self._need_state().awaiting.get((_digits(parsed.recipient), parsed.message_id))
+            rec = self._need_state().awaiting.get((digits(parsed.recipient), parsed.message_id))
             if rec is not None:
                 self._need_state().drop_awaiting(rec)
         try:
@@ -360,44 +357,6 @@ class SmstoolsLine:
                 kept_at=str(path),
             )
         )
-
-    def _incoming_event(
-        self, name: str, parsed: codec.IncomingSms | codec.StatusReportFile | codec.MissedCall
-    ) -> LineEvent | None:
-        if isinstance(parsed, codec.IncomingSms):
-            return Received(
-                line=self.name,
-                source_id=name,
-                sender=parsed.sender,
-                text=parsed.text,
-                data_hex=parsed.data.hex() if parsed.text is None else None,
-                sent_at=parsed.sent,
-                received_at=parsed.received,
-                modem=parsed.modem,
-                incomplete=parsed.incomplete,
-            )
-        if isinstance(parsed, codec.StatusReportFile):
-            key = (_digits(parsed.recipient), parsed.message_id)
-            rec = self._need_state().awaiting.get(key)
-            job_id = rec.job_id if rec else None
-            if parsed.delivered:
-                return Delivered(
-                    line=self.name,
-                    job_id=job_id,
-                    to=parsed.recipient,
-                    message_ref=parsed.message_id,
-                    status=parsed.status,
-                    at=parsed.discharge,
-                )
-            if parsed.final:
-                return Failed(
-                    line=self.name,
-                    job_id=job_id,
-                    reason=f"not-delivered:{parsed.status}",
-                    detail=parsed.status_text,
-                    at=parsed.discharge,
-                )
-        return None  # still-trying reports, missed calls: archived, nothing to report
 
     async def _outcome(self, path: Path, kind: str) -> None:
         state = self._need_state()
@@ -431,35 +390,15 @@ class SmstoolsLine:
             found = state.job_by_id(parsed.job_id)
         if found is None:
             return
-        if isinstance(parsed, codec.SentFile):
-            ref = parsed.message_ids[-1] if parsed.message_ids else None
-            await self._emit(
-                Sent(
-                    line=self.name,
+        await self._emit(outcome_event(self.name, found.job_id, parsed))
+        if isinstance(parsed, codec.SentFile) and found.report and parsed.message_ids:
+            state.add_awaiting(
+                AwaitingReport(
                     job_id=found.job_id,
-                    at=parsed.sent,
-                    message_ref=ref,
-                    modem=parsed.modem,
-                )
-            )
-            if found.report and parsed.message_ids:
-                state.add_awaiting(
-                    AwaitingReport(
-                        job_id=found.job_id,
-                        name=found.name,
-                        to=_digits(found.to),
-                        message_refs=parsed.message_ids,
-                        sent=time.time(),
-                    )
-                )
-        else:
-            await self._emit(
-                Failed(
-                    line=self.name,
-                    job_id=found.job_id,
-                    reason=classify_fail_reason(parsed.fail_reason),
-                    detail=parsed.fail_reason,
-                    at=parsed.failed,
+                    name=found.name,
+                    to=digits(found.to),
+                    message_refs=parsed.message_ids,
+                    sent=time.time(),
                 )
             )
         state.drop_pending(found.name)
