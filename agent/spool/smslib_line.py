@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
+from .account import convert_account
 from .events import (
     Delivered,
     Dispatched,
@@ -64,7 +65,7 @@ class SmslibConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     @classmethod
     def from_account(cls, values: dict[str, Any]) -> SmslibConfig:
-        return msgspec.convert(values, cls, strict=False)
+        return convert_account(cls, values)
 
     def __repr__(self) -> str:
         return f"SmslibConfig(sqlURL={self.sql_url!r}, gatewayId={self.gateway_id!r}, …)"

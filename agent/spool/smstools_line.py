@@ -26,6 +26,7 @@ import msgspec
 from sms import gsm7
 
 from . import smstools_codec as codec
+from .account import convert_account
 from .events import (
     Dispatched,
     EventCallback,
@@ -76,7 +77,7 @@ class SmstoolsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     def from_account(cls, values: dict[str, Any]) -> SmstoolsConfig:
         """Raises msgspec.ValidationError naming the key (`Expected str, got int - at
         $.out`)."""
-        return msgspec.convert(values, cls, strict=False)
+        return convert_account(cls, values)
 
 
 def _abs(path: str) -> Path:

@@ -473,3 +473,20 @@ async def test_auto_alphabet_picks_iso_only_when_smsd_reads_it_back_the_same(
         assert f"\nAlphabet: {alphabet}\n".encode() in spool.our_file().read_bytes()
     finally:
         await line.stop()
+
+
+def test_account_config_in_the_seed_text_form_is_read() -> None:
+    # key = value lines give strings; booleans and numbers are converted, unknown keys named
+    config = SmstoolsConfig.from_account(
+        {
+            "in": "/i",
+            "out": "/o",
+            "state_dir": "/s",
+            "delete_incoming": "yes",
+            "settle_seconds": "1.5",
+        }
+    )
+    assert (config.incoming, config.outgoing, config.delete_incoming) == ("/i", "/o", True)
+    assert config.settle_seconds == 1.5
+    with pytest.raises(Exception, match="unknown field `sentt`"):
+        SmstoolsConfig.from_account({"in": "/i", "out": "/o", "state_dir": "/s", "sentt": "/x"})
