@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -100,6 +100,7 @@ class LineHealth(msgspec.Struct, frozen=True, kw_only=True):
     last_error: str | None = None
 
 
+@runtime_checkable
 class Line(Protocol):
     """The small interface a bridge drives; both spool lines implement it."""
 

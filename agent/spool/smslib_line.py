@@ -14,6 +14,7 @@ resolved at start by finding the row by (recipient, create_date, text).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import datetime
@@ -23,8 +24,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
-from sms import gsm7
-
+from .account import convert_account
 from .events import (
     Delivered,
     Dispatched,
@@ -32,10 +32,12 @@ from .events import (
     Failed,
     LineEvent,
     LineHealth,
+    LineProblem,
     Received,
     Sent,
     SmsJob,
 )
+from .smslib_queries import SmslibQueries, digits, outbound_row
 from .smslib_tables import SmslibTables
 from .smslib_url import sqlalchemy_url
 
@@ -63,7 +65,7 @@ class SmslibConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     @classmethod
     def from_account(cls, values: dict[str, Any]) -> SmslibConfig:
-        return msgspec.convert(values, cls, strict=False)
+        return convert_account(cls, values)
 
     def __repr__(self) -> str:
         return f"SmslibConfig(sqlURL={self.sql_url!r}, gatewayId={self.gateway_id!r}, …)"
@@ -79,15 +81,8 @@ class SmslibPending(msgspec.Struct, kw_only=True):
     sent_reported: bool = False
     message_ref: int | None = None
     since: float = 0.0
-
-
-class SmslibJobError(ValueError):
-    """A job the SMSLib tables cannot hold (too long, bad number)."""
-
-
-def _digits(number: str) -> str:
-    n = number.strip().replace(" ", "").replace("-", "")
-    return n[1:] if n.startswith("+") else n[2:] if n.startswith("00") else n
+    seen_queued: bool = False  # SMSServer had taken the row (status Q)
+    requeue_reported: bool = False
 
 
 def _ref(value: str | None) -> int | None:
@@ -110,24 +105,30 @@ class SmslibLine:
         self._on_event = on_event
         self._engine = engine
         self._tables = SmslibTables(config.table_out, config.table_in)
+        self._sql: SmslibQueries | None = None
         self._state_dir = Path(config.state_dir) / "smslib"
         self._pending: dict[str, SmslibPending] = {}
         self._cursor: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._last_error: str | None = None
         self._lock = asyncio.Lock()  # one poll or submit at a time
-        self.queries = 0  # for the bench: SQL statements issued
 
     # --- the Line interface --------------------------------------------------------------
 
     async def start(self) -> None:
+        c = self.config
         if self._engine is None:
-            c = self.config
             url = sqlalchemy_url(c.sql_driver, c.sql_url, c.sql_user, c.sql_password)
             self._engine = sa.create_engine(url, pool_pre_ping=True)
+        self._sql = SmslibQueries(
+            self._engine, self._tables, gateway_id=c.gateway_id, batch=c.batch
+        )
         (self._state_dir / "pending").mkdir(parents=True, exist_ok=True)
         self._load()
-        await asyncio.to_thread(self._check_tables)
+        try:
+            await asyncio.to_thread(self._sql.check_tables)
+        except ConnectionError as exc:
+            raise ConnectionError(f"smslib line {self.name}: {exc}") from None
         await asyncio.to_thread(self._recover)
         await self._poll_safely()  # what arrived while the agent was down, before returning
         self._task = asyncio.create_task(self._loop(), name=f"smslib-{self.name}")
@@ -140,21 +141,36 @@ class SmslibLine:
 
     async def submit(self, job: SmsJob) -> None:
         async with self._lock:
-            if job.id not in self._pending:  # else the row exists: never insert twice
-                row = self._row_for(job)
-                pending = SmslibPending(
-                    job_id=job.id,
-                    row_id=None,
-                    recipient=row["recipient"],
-                    text=row["text"],
-                    created=row["create_date"],
-                    report=job.report,
-                    since=time.time(),
-                )
-                self._save(pending)
-                pending.row_id = await asyncio.to_thread(self._insert, row)
-                self._save(pending)
+            pending = self._pending.get(job.id)
+            if pending is not None and pending.row_id is None:  # an earlier insert failed
+                pending = await asyncio.to_thread(self._resolve, pending)
+            if pending is None:  # else the row exists: never insert twice
+                await self._insert(job)
         await self._on_event(Dispatched(line=self.name, job_id=job.id))
+
+    async def _insert(self, job: SmsJob) -> None:
+        row = outbound_row(
+            job, gateway_id=self.config.gateway_id, plus_prefix=self.config.plus_prefix
+        )
+        pending = SmslibPending(
+            job_id=job.id,
+            row_id=None,
+            recipient=row["recipient"],
+            text=row["text"],
+            created=row["create_date"],
+            report=job.report,
+            since=time.time(),
+        )
+        self._save(pending)
+        try:
+            pending.row_id = await asyncio.to_thread(self._need_sql().insert_outbound, row)
+        except Exception:
+            # The INSERT may have committed before the error (a lost connection): look.
+            # If even that fails, the job stays unresolved until the next submit or start.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._resolve, pending)
+            raise
+        self._save(pending)
 
     def health(self) -> LineHealth:
         return LineHealth(
@@ -181,6 +197,31 @@ class SmslibLine:
         async with self._lock:
             await self._poll_outbound()
             await self._poll_inbound()
+
+    @property
+    def queries(self) -> int:
+        """SQL statements issued so far (health, bench)."""
+        return self._sql.count if self._sql else 0
+
+    def _need_sql(self) -> SmslibQueries:
+        if self._sql is None:
+            raise RuntimeError(f"smslib line {self.name} is not started")
+        return self._sql
+
+    def _recover(self) -> None:
+        """Settle rows inserted just before a crash (see the module doc); blocking."""
+        for p in [p for p in self._pending.values() if p.row_id is None]:
+            self._resolve(p)
+
+    def _resolve(self, p: SmslibPending) -> SmslibPending | None:
+        """Find the row of a job whose INSERT outcome is unknown; blocking."""
+        row_id = self._need_sql().find_outbound(p.recipient, p.created, p.text)
+        if row_id is None:
+            self._drop(p)  # never inserted: the bridge offers the job again
+            return None
+        p.row_id = row_id
+        self._save(p)
+        return p
 
     # --- state ------------------------------------------------------------------------------
 
@@ -212,103 +253,6 @@ class SmslibLine:
         tmp.write_text(str(value))
         tmp.replace(self._state_dir / "cursor")
 
-    # --- SQL (run in a worker thread) ---------------------------------------------------
-
-    def _engine_(self) -> sa.Engine:
-        assert self._engine is not None, "start() first"
-        return self._engine
-
-    def _check_tables(self) -> None:
-        t = self._tables
-        try:
-            with self._engine_().connect() as conn:
-                conn.execute(sa.select(t.out.c.id).where(sa.false()))
-                conn.execute(sa.select(t.inbound.c.id, t.inbound.c.process).where(sa.false()))
-        except sa.exc.DBAPIError as exc:
-            raise ConnectionError(
-                f"smslib line {self.name}: cannot read tables {t.out.name}/{t.inbound.name} "
-                f"at {self._engine_().url.render_as_string(hide_password=True)}: "
-                f"{exc.orig}"
-            ) from None
-
-    def _recover(self) -> None:
-        """Find rows inserted just before a crash (see the module doc)."""
-        out = self._tables.out
-        for p in [p for p in self._pending.values() if p.row_id is None]:
-            with self._engine_().connect() as conn:
-                row_id = conn.execute(
-                    sa.select(out.c.id).where(
-                        out.c.recipient == p.recipient,
-                        out.c.create_date == p.created,
-                        out.c.text == p.text,
-                    )
-                ).scalar()
-            if row_id is None:
-                self._drop(p)  # never inserted: the bridge offers the job again
-            else:
-                p.row_id = row_id
-                self._save(p)
-
-    def _row_for(self, job: SmsJob) -> dict[str, Any]:
-        digits = _digits(job.to)
-        if not digits.isdigit():
-            raise SmslibJobError(f"job {job.id}: {job.to!r} is not a phone number")
-        recipient = f"+{digits}" if self.config.plus_prefix else digits
-        if len(recipient) > 16:
-            raise SmslibJobError(f"job {job.id}: number {recipient} is longer than 16")
-        if len(job.text) > 1000:
-            raise SmslibJobError(f"job {job.id}: text is {len(job.text)} long, SMSLib holds 1000")
-        return {
-            "type": "O",
-            "recipient": recipient,
-            "text": job.text,
-            "create_date": datetime.now().replace(microsecond=0),
-            "originator": "",
-            "encoding": "7" if gsm7.is_gsm7(job.text) else "U",
-            "status_report": int(job.report),
-            "flash_sms": int(job.flash),
-            "src_port": -1,
-            "dst_port": -1,
-            "priority": 0,
-            "status": "U",
-            "errors": 0,
-            "gateway_id": self.config.gateway_id or "*",
-        }
-
-    def _insert(self, row: dict[str, Any]) -> int:
-        self.queries += 1
-        with self._engine_().begin() as conn:
-            result = conn.execute(sa.insert(self._tables.out).values(**row))
-            return int(result.inserted_primary_key[0])
-
-    def _out_rows(self, ids: list[int]) -> dict[int, Any]:
-        out = self._tables.out
-        cols = (out.c.id, out.c.status, out.c.ref_no, out.c.sent_date, out.c.errors)
-        rows: dict[int, Any] = {}
-        with self._engine_().connect() as conn:
-            for i in range(0, len(ids), 500):
-                self.queries += 1
-                query = sa.select(*cols, out.c.gateway_id).where(out.c.id.in_(ids[i : i + 500]))
-                rows.update({r.id: r for r in conn.execute(query)})
-        return rows
-
-    def _in_rows(self) -> list[Any]:
-        t = self._tables.inbound
-        query = sa.select(t).where(t.c.process == 0).order_by(t.c.id).limit(self.config.batch)
-        if self._cursor is not None:  # after the first start: a primary-key range only
-            query = query.where(t.c.id > self._cursor)
-        if self.config.gateway_id not in ("", "*"):
-            query = query.where(t.c.gateway_id == self.config.gateway_id)
-        self.queries += 1
-        with self._engine_().connect() as conn:
-            return list(conn.execute(query))
-
-    def _mark_processed(self, row_id: int) -> None:
-        t = self._tables.inbound
-        self.queries += 1
-        with self._engine_().begin() as conn:
-            conn.execute(sa.update(t).where(t.c.id == row_id, t.c.process == 0).values(process=1))
-
     # --- polling ----------------------------------------------------------------------------
 
     async def _poll_safely(self) -> bool:
@@ -332,7 +276,7 @@ class SmslibLine:
         ids = [p.row_id for p in self._pending.values() if p.row_id is not None]
         if not ids:
             return
-        rows = await asyncio.to_thread(self._out_rows, ids)
+        rows = await asyncio.to_thread(self._need_sql().outbound_status, ids)
         for p in list(self._pending.values()):
             if p.row_id is None:
                 continue
@@ -352,6 +296,22 @@ class SmslibLine:
 
     async def _outbound_status(self, p: SmslibPending, row: Any) -> None:
         status = row.status
+        if status == "Q" and not p.seen_queued:
+            p.seen_queued = True
+            self._save(p)
+        if status == "U" and p.seen_queued and not p.requeue_reported:
+            # Q -> U: SMSServer restarted mid-send (spec §4.1), or has no such gateway.
+            p.requeue_reported = True
+            self._save(p)
+            await self._emit(
+                LineProblem(
+                    line=self.name,
+                    detail=f"job {p.job_id}: SMSServer put row {p.row_id} back from Q to U "
+                    f"(it restarted while sending, or has no gateway "
+                    f"'{self.config.gateway_id}'); if the modem had sent it already, the "
+                    "SMS goes out twice",
+                )
+            )
         if status in ("U", "Q"):
             return
         if status == "F":
@@ -399,22 +359,17 @@ class SmslibLine:
     async def _poll_inbound(self) -> None:
         # First start: the top id is read *before* the unprocessed rows, so a row that
         # arrives between the two queries is above it and is not skipped.
-        top = await asyncio.to_thread(self._max_in_id) if self._cursor is None else None
-        rows = await asyncio.to_thread(self._in_rows)
+        sql = self._need_sql()
+        top = await asyncio.to_thread(sql.max_inbound_id) if self._cursor is None else None
+        rows = await asyncio.to_thread(sql.inbound_after, self._cursor)
         for row in rows:
             event = self._inbound_event(row)
             if event is not None:
                 await self._emit(event)  # raises: row stays unprocessed, next round
-            await asyncio.to_thread(self._mark_processed, row.id)
+            await asyncio.to_thread(sql.mark_processed, row.id)
             self._save_cursor(row.id)
         if not rows and top is not None:  # nothing waiting: from now on only above the top
             self._save_cursor(top)
-
-    def _max_in_id(self) -> int:
-        t = self._tables.inbound
-        self.queries += 1
-        with self._engine_().connect() as conn:
-            return int(conn.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
 
     def _inbound_event(self, row: Any) -> LineEvent | None:
         if row.type == "S":  # status report: text "00 - Succesful Delivery." etc.
@@ -425,7 +380,7 @@ class SmslibLine:
                     for p in self._pending.values()
                     if p.sent_reported
                     and p.message_ref == ref
-                    and _digits(p.recipient) == _digits(row.originator)
+                    and digits(p.recipient) == digits(row.originator)
                 ),
                 None,
             )

@@ -19,25 +19,33 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
+from sms import gsm7
+
 from . import smstools_codec as codec
+from .account import convert_account
 from .events import (
-    Delivered,
     Dispatched,
     EventCallback,
     Failed,
     LineEvent,
     LineHealth,
     LineProblem,
-    Received,
     Sent,
     SmsJob,
-    classify_fail_reason,
 )
-from .smstools_state import AwaitingReport, LineState, PendingJob, publish, stage
+from .smstools_events import digits, file_event, outcome_event
+from .smstools_state import (
+    AwaitingReport,
+    LineState,
+    PendingJob,
+    publish,
+    stage,
+    staged_path,
+)
 from .smstools_watch import SpoolWatcher, ignored
 
 log = logging.getLogger(__name__)
@@ -53,6 +61,9 @@ class SmstoolsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     sent: str | None = None
     failed: str | None = None
     modem: str | None = None  # written as `Queue:` (smsd 3.1 has no Modem: input header)
+    # UTF-8 (smsd >= 3.1.16 picks GSM or UCS-2 itself); "auto" = ISO when the text fits
+    # GSM and ISO-8859-15, else UCS2: for older smsd, which has no UTF-8 alphabet.
+    alphabet: Literal["UTF-8", "UCS2", "ISO", "auto"] = "UTF-8"
     report: str | None = None  # smsd's `report` directory, when set apart from incoming
     state_dir: str
     archive: str | None = None  # default: <state_dir>/archive
@@ -66,16 +77,11 @@ class SmstoolsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     def from_account(cls, values: dict[str, Any]) -> SmstoolsConfig:
         """Raises msgspec.ValidationError naming the key (`Expected str, got int - at
         $.out`)."""
-        return msgspec.convert(values, cls, strict=False)
+        return convert_account(cls, values)
 
 
 def _abs(path: str) -> Path:
     return Path(os.path.abspath(path))
-
-
-def _digits(number: str) -> str:
-    n = number.strip().replace(" ", "").replace("-", "")
-    return n[1:] if n.startswith("+") else n[2:] if n.startswith("00") else n
 
 
 class SmstoolsLine:
@@ -123,6 +129,9 @@ class SmstoolsLine:
         # What arrived while the agent was down. In sent/ and failed/ only what may be
         # ours: those directories keep every message smsd ever sent.
         oldest = min((j.submitted for j in state.pending.values()), default=None)
+        state.forget_consumed(
+            {e.name for d, k in self._dirs.items() if k == "incoming" for e in os.scandir(d)}
+        )
         for d, kind in self._dirs.items():
             if kind != "incoming" and oldest is None:
                 continue
@@ -166,6 +175,7 @@ class SmstoolsLine:
                 text=job.text,
                 job_id=job.id,
                 queue=self.config.modem,
+                alphabet=self._alphabet(job.text),
                 report=job.report,
                 flash=job.flash,
                 validity=validity,
@@ -178,11 +188,40 @@ class SmstoolsLine:
         )
 
         def write() -> None:
-            stage(self._out, name, data)
-            state.add_pending(pending)
-            publish(self._out, name)
+            try:
+                stage(self._out, name, data)
+                state.add_pending(pending)
+                publish(self._out, name)
+            except OSError as exc:
+                if staged_path(self._out, name).exists():  # not published: undo it all
+                    staged_path(self._out, name).unlink(missing_ok=True)
+                    state.drop_pending(name)
+                raise OSError(
+                    exc.errno,
+                    f"smstools line {self.name}: cannot write {name} into {self._out}: "
+                    f"{exc.strerror} (the agent needs write access to smsd's outgoing "
+                    "directory, e.g. membership of its group)",
+                ) from exc
 
         await asyncio.to_thread(write)
+
+    def _alphabet(self, text: str) -> codec.OutAlphabet:
+        if self.config.alphabet != "auto":
+            return self.config.alphabet
+        try:
+            iso = text.encode("iso-8859-15")
+        except UnicodeEncodeError:
+            return "UCS2"
+        if not gsm7.is_gsm7(text):
+            return "UCS2"
+        # smsd (outgoing_utf8 = yes, its default) reads an ISO body that happens to be
+        # valid UTF-8 as UTF-8: "Ä£" (C4 A3) becomes "ģ", not in GSM, so dropped (seen
+        # with 3.1.21).
+        try:
+            iso.decode("utf-8")
+        except UnicodeDecodeError:
+            return "ISO"
+        return "ISO" if iso.isascii() else "UCS2"
 
     def health(self) -> LineHealth:
         c = self.config
@@ -256,6 +295,8 @@ class SmstoolsLine:
         age = time.time() - stat.st_mtime
         young = age < self.config.settle_seconds
         if kind == "incoming":
+            if self._need_state().is_consumed(path.name):
+                return
             if young and not trusted:  # written in place: wait for close or quiet
                 self._later(self.config.settle_seconds - age + 0.05, path)
                 return
@@ -271,7 +312,11 @@ class SmstoolsLine:
             if young:  # maybe smsd closed it before the last write
                 self._later(self.config.settle_seconds, path)
                 return
-            kept = self._need_state().keep_aside(path, "incoming")
+            try:
+                kept = self._need_state().keep_aside(path, "incoming")
+            except PermissionError as exc:
+                await self._cannot_remove(path, exc)
+                return
             self._last_error = f"{path.name}: {exc}"
             await self._emit(
                 LineProblem(
@@ -281,55 +326,38 @@ class SmstoolsLine:
                 )
             )
             return
-        event = self._incoming_event(path.name, parsed)
+        job_id = None
+        if isinstance(parsed, codec.StatusReportFile):
+            rec = self._need_state().awaiting.get((digits(parsed.recipient), parsed.message_id))
+            job_id = rec.job_id if rec else None
+        event = file_event(self.name, path.name, parsed, job_id)
         if event is not None:
             await self._emit(event)  # raises: the file stays, _work offers it again
         if isinstance(parsed, codec.StatusReportFile) and parsed.final:
-            rec = self._need_state().awaiting.get((_digits(parsed.recipient), parsed.message_id))
+            rec = self._need_state().awaiting.get((digits(parsed.recipient), parsed.message_id))
             if rec is not None:
                 self._need_state().drop_awaiting(rec)
-        if self.config.delete_incoming:
-            path.unlink(missing_ok=True)
-        else:
-            shutil.move(path, self._archive / path.name)
+        try:
+            if self.config.delete_incoming:
+                path.unlink(missing_ok=True)
+            else:
+                shutil.move(path, self._archive / path.name)  # copies, then fails to unlink
+        except PermissionError as exc:
+            await self._cannot_remove(path, exc)
 
-    def _incoming_event(
-        self, name: str, parsed: codec.IncomingSms | codec.StatusReportFile | codec.MissedCall
-    ) -> LineEvent | None:
-        if isinstance(parsed, codec.IncomingSms):
-            return Received(
+    async def _cannot_remove(self, path: Path, exc: OSError) -> None:
+        self._need_state().mark_consumed(path.name)
+        self._last_error = f"cannot remove {path}: {exc.strerror}"
+        await self._emit(
+            LineProblem(
                 line=self.name,
-                source_id=name,
-                sender=parsed.sender,
-                text=parsed.text,
-                data_hex=parsed.data.hex() if parsed.text is None else None,
-                sent_at=parsed.sent,
-                received_at=parsed.received,
-                modem=parsed.modem,
-                incomplete=parsed.incomplete,
+                detail=f"{path} was reported but cannot be removed ({exc.strerror}); "
+                "smsd's spool directories are usually sticky (Debian: drwxrwsr-t smsd), so "
+                "only smsd or root may remove its files: run the agent as user smsd. "
+                "The file is not reported again.",
+                kept_at=str(path),
             )
-        if isinstance(parsed, codec.StatusReportFile):
-            key = (_digits(parsed.recipient), parsed.message_id)
-            rec = self._need_state().awaiting.get(key)
-            job_id = rec.job_id if rec else None
-            if parsed.delivered:
-                return Delivered(
-                    line=self.name,
-                    job_id=job_id,
-                    to=parsed.recipient,
-                    message_ref=parsed.message_id,
-                    status=parsed.status,
-                    at=parsed.discharge,
-                )
-            if parsed.final:
-                return Failed(
-                    line=self.name,
-                    job_id=job_id,
-                    reason=f"not-delivered:{parsed.status}",
-                    detail=parsed.status_text,
-                    at=parsed.discharge,
-                )
-        return None  # still-trying reports, missed calls: archived, nothing to report
+        )
 
     async def _outcome(self, path: Path, kind: str) -> None:
         state = self._need_state()
@@ -363,35 +391,15 @@ class SmstoolsLine:
             found = state.job_by_id(parsed.job_id)
         if found is None:
             return
-        if isinstance(parsed, codec.SentFile):
-            ref = parsed.message_ids[-1] if parsed.message_ids else None
-            await self._emit(
-                Sent(
-                    line=self.name,
+        await self._emit(outcome_event(self.name, found.job_id, parsed))
+        if isinstance(parsed, codec.SentFile) and found.report and parsed.message_ids:
+            state.add_awaiting(
+                AwaitingReport(
                     job_id=found.job_id,
-                    at=parsed.sent,
-                    message_ref=ref,
-                    modem=parsed.modem,
-                )
-            )
-            if found.report and parsed.message_ids:
-                state.add_awaiting(
-                    AwaitingReport(
-                        job_id=found.job_id,
-                        name=found.name,
-                        to=_digits(found.to),
-                        message_refs=parsed.message_ids,
-                        sent=time.time(),
-                    )
-                )
-        else:
-            await self._emit(
-                Failed(
-                    line=self.name,
-                    job_id=found.job_id,
-                    reason=classify_fail_reason(parsed.fail_reason),
-                    detail=parsed.fail_reason,
-                    at=parsed.failed,
+                    name=found.name,
+                    to=digits(found.to),
+                    message_refs=parsed.message_ids,
+                    sent=time.time(),
                 )
             )
         state.drop_pending(found.name)

@@ -99,7 +99,10 @@ class LineState:
         self.pending_dir = state_dir / "pending"
         self.reports_dir = state_dir / "reports"
         self.malformed_dir = state_dir / "malformed"
-        for d in (self.pending_dir, self.reports_dir, self.malformed_dir):
+        # Files reported but not removable (Debian's spool is sticky, drwxrwsr-t smsd:
+        # only smsd or root may remove smsd's files): never reported twice.
+        self.consumed_dir = state_dir / "consumed"
+        for d in (self.pending_dir, self.reports_dir, self.malformed_dir, self.consumed_dir):
             d.mkdir(parents=True, exist_ok=True)
         self.pending: dict[str, PendingJob] = {}  # by file name
         self.awaiting: dict[tuple[str, int], AwaitingReport] = {}  # by (number, TP-MR)
@@ -152,6 +155,17 @@ class LineState:
                 publish(outgoing, name)
             else:
                 path.unlink(missing_ok=True)
+
+    def is_consumed(self, name: str) -> bool:
+        return (self.consumed_dir / name).exists()
+
+    def mark_consumed(self, name: str) -> None:
+        (self.consumed_dir / name).touch()
+
+    def forget_consumed(self, still_there: set[str]) -> None:
+        for marker in self.consumed_dir.iterdir():
+            if marker.name not in still_there:
+                marker.unlink(missing_ok=True)
 
     def keep_aside(self, path: Path, kind: str) -> Path:
         """Move a file we cannot read out of smsd's way, never deleting it."""

@@ -15,11 +15,18 @@ SMSD = "/usr/sbin/smsd"
 
 
 class Smsd:
-    def __init__(self, root: Path, modem: FakeModem) -> None:
+    def __init__(self, root: Path, modem: FakeModem, *, queue: str | None = None) -> None:
+        """With `queue`, smsd.conf gets a `[queues]` section with that one queue, which
+        modem GSM1 serves (the way a site pins messages to a modem, spec §6)."""
         self.root = root
         self.modem = modem
         for d in ("outgoing", "checked", "sent", "failed", "incoming", "pdu", "state"):
             (root / d).mkdir()
+        queues = serves = ""
+        if queue:
+            serves = f"queues = {queue}\n"
+            (root / queue).mkdir()
+            queues = f"\n[queues]\n{queue} = {root}/{queue}\n"
         self.log = root / "smsd.log"
         (root / "smsd.conf").write_text(
             f"""devices = GSM1
@@ -35,10 +42,10 @@ infofile = {root}/smsd.info
 delaytime = 1
 delaytime_mainprocess = 1
 errorsleeptime = 1
-
+{queues}
 [GSM1]
 device = {modem.device}
-incoming = yes
+{serves}incoming = yes
 send_retries = 1
 pdu_from_file = {root}/pdu/
 """

@@ -12,8 +12,17 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
-from agent.spool.events import Delivered, Dispatched, Failed, Received, Sent, SmsJob
-from agent.spool.smslib_line import SmslibConfig, SmslibJobError, SmslibLine, SmslibPending
+from agent.spool.events import (
+    Delivered,
+    Dispatched,
+    Failed,
+    LineProblem,
+    Received,
+    Sent,
+    SmsJob,
+)
+from agent.spool.smslib_line import SmslibConfig, SmslibLine, SmslibPending
+from agent.spool.smslib_queries import SmslibJobError
 from agent.spool.smslib_tables import SmslibTables
 from tests.peers import MARIADB_URL, POSTGRES_URL
 from tests.spool.recorder import Recorder
@@ -325,3 +334,58 @@ def test_password_is_not_in_the_config_repr(tmp_path: Path) -> None:
         {"sqlURL": "jdbc:mysql://h/db", "sqlPassword": "s3cret", "state_dir": str(tmp_path)}
     )
     assert "s3cret" not in repr(c)
+
+
+async def test_failed_insert_leaves_no_trace_and_the_job_can_be_offered_again(
+    db: Db, running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql = running.line._sql
+    assert sql is not None
+    real_insert = sql.insert_outbound
+
+    def broken(row: dict[str, object]) -> int:
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(sql, "insert_outbound", broken)
+    with pytest.raises(ConnectionError):
+        await running.line.submit(JOB)
+    assert running.line.health().pending == 0
+    monkeypatch.setattr(sql, "insert_outbound", real_insert)
+    await running.line.submit(JOB)
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(db.tables.out)).scalar() == 1
+
+
+async def test_insert_that_committed_before_failing_is_not_repeated(
+    db: Db, running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql = running.line._sql
+    assert sql is not None
+    real_insert = sql.insert_outbound
+
+    def lost_answer(row: dict[str, object]) -> int:
+        real_insert(row)
+        raise ConnectionError("connection lost after COMMIT")
+
+    monkeypatch.setattr(sql, "insert_outbound", lost_answer)
+    with pytest.raises(ConnectionError):
+        await running.line.submit(JOB)
+    monkeypatch.setattr(sql, "insert_outbound", real_insert)
+    await running.line.submit(JOB)
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(db.tables.out)).scalar() == 1
+
+
+async def test_row_put_back_from_q_to_u_is_reported_once(db: Db, running: Running) -> None:
+    await running.line.submit(JOB)
+    await running.rec.next()
+    out = db.tables.out
+    for status in ("Q", "U", "Q", "U"):  # SMSServer took it, restarted, took it again …
+        with db.engine.begin() as conn:
+            conn.execute(sa.update(out).values(status=status))
+        await running.line.poll_once()
+    problem = await running.rec.next()
+    assert isinstance(problem, LineProblem)
+    assert "back from Q to U" in problem.detail
+    assert running.rec.empty()
+    assert running.line.health().pending == 1

@@ -386,3 +386,31 @@ def test_sent_file_from_real_smsd_on_a_modem_has_imsi_and_imei() -> None:
     assert (sent.imsi, sent.imei) == ("230011234567890", "867962041234567")
     assert sent.message_ids == ()  # no Report: asked, so no Message_id
     assert sent.text == "Hello ok"
+
+
+@given(st.text(min_size=1).filter(lambda t: t.rstrip("\n")))
+def test_ucs2_body_round_trips_through_the_sent_parser(text: str) -> None:
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    data = encode_outgoing(Outgoing(to="1", text=text, alphabet="UCS2"))
+    sent = parse_sent(data.replace(b"\n\n", b"\nModem: G\nSent: 24-01-02 03:04:05\n\n", 1))
+    assert sent.text == text.rstrip("\n")
+
+
+ISO_TEXT = st.text(
+    alphabet=st.characters(codec="iso-8859-15", exclude_characters="\n"), min_size=1
+).filter(lambda t: not _valid_utf8_non_ascii(t.encode("iso-8859-15")))
+
+
+def _valid_utf8_non_ascii(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not data.isascii()
+
+
+@given(ISO_TEXT)
+def test_iso_body_round_trips_unless_it_looks_like_utf8(text: str) -> None:
+    data = encode_outgoing(Outgoing(to="1", text=text, alphabet="ISO"))
+    sent = parse_sent(data.replace(b"\n\n", b"\nModem: G\nSent: 24-01-02 03:04:05\n\n", 1))
+    assert sent.text == text

@@ -370,3 +370,123 @@ async def test_missing_spool_directory_is_a_clear_error(spool: Spool) -> None:
 
 def test_sent_headers_used_here_parse() -> None:
     assert parse_sent(b"To: 1\n" + SENT_HEADERS.encode() + b"\n\nx").message_ids == (117,)
+
+
+async def test_reports_in_their_own_directory_are_read_too(spool: Spool) -> None:
+    report_dir = spool.root / "report"
+    report_dir.mkdir()
+    rec = Recorder()
+    line = SmstoolsLine("gsm", spool.config(report=str(report_dir)), rec)
+    await line.start()
+    try:
+        spool.smsd_receives(
+            "GSM1.rep003",
+            b"From: 420777999999\n\nSMS STATUS REPORT\nMessage_id: 9\nStatus: 0,Ok,x",
+            where=report_dir,
+        )
+        event = await rec.next()
+        assert isinstance(event, Delivered)
+        assert event.message_ref == 9
+    finally:
+        await line.stop()
+
+
+def test_both_spool_lines_are_lines(spool: Spool, tmp_path: Path) -> None:
+    from agent.spool.events import Line
+    from agent.spool.smslib_line import SmslibConfig, SmslibLine
+
+    smslib = SmslibConfig.from_account({"sqlURL": "sqlite://", "state_dir": str(tmp_path)})
+    assert isinstance(SmstoolsLine("a", spool.config(), Recorder()), Line)
+    assert isinstance(SmslibLine("b", smslib, Recorder()), Line)
+
+
+async def test_unwritable_outgoing_is_a_clear_error_and_leaves_nothing_behind(
+    spool: Spool, started: tuple[SmstoolsLine, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.spool.smstools_line as smstools_line
+
+    line, _rec = started
+
+    def refuse(outgoing: Path, name: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(smstools_line, "publish", refuse)
+    with pytest.raises(OSError, match=r"cannot write smsbridge-m-1-.* write access"):
+        await line.submit(JOB)
+    assert list(spool.outgoing.iterdir()) == []
+    assert line.health().pending == 0
+    monkeypatch.undo()
+    await line.submit(JOB)  # offered again: written now
+    assert spool.our_file().name.startswith("smsbridge-m-1-")
+
+
+async def test_incoming_that_cannot_be_removed_is_reported_once_with_advice(
+    spool: Spool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.spool.smstools_line as smstools_line
+
+    def sticky(src: Path, dst: Path) -> None:  # Debian's drwxrwsr-t: not ours to remove
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(smstools_line.shutil, "move", sticky)
+    rec = Recorder()
+    line = SmstoolsLine("gsm", spool.config(), rec)
+    await line.start()
+    try:
+        path = spool.smsd_receives("GSM1.sticky", INCOMING)
+        assert isinstance(await rec.next(), Received)
+        problem = await rec.next()
+        assert isinstance(problem, LineProblem)
+        assert "run the agent as user smsd" in problem.detail
+        await asyncio.sleep(0.3)  # a retry would come after retry_seconds = 0.1
+        assert rec.empty()
+    finally:
+        await line.stop()
+    os.utime(path, (1, 1))
+    line = SmstoolsLine("gsm", spool.config(), rec)
+    await line.start()  # the file is still there: not reported again
+    try:
+        await asyncio.sleep(0.3)
+        await line.idle()
+        assert rec.empty()
+    finally:
+        await line.stop()
+
+
+@pytest.mark.parametrize(
+    ("text", "alphabet"),
+    [
+        ("Hello", "ISO"),
+        ("Prix: 5€ [café]", "ISO"),
+        ("Ä£", "UCS2"),  # as ISO bytes (C4 A3) smsd reads UTF-8 "ģ" and drops it
+        ("Dobrý den", "UCS2"),  # ý is not GSM
+        ("Привет", "UCS2"),
+    ],
+)
+async def test_auto_alphabet_picks_iso_only_when_smsd_reads_it_back_the_same(
+    spool: Spool, text: str, alphabet: str
+) -> None:
+    line = SmstoolsLine("gsm", spool.config(alphabet="auto"), Recorder())
+    await line.start()
+    try:
+        await line.submit(SmsJob(id="a", to="1", text=text))
+        assert f"\nAlphabet: {alphabet}\n".encode() in spool.our_file().read_bytes()
+    finally:
+        await line.stop()
+
+
+def test_account_config_in_the_seed_text_form_is_read() -> None:
+    # key = value lines give strings; booleans and numbers are converted, unknown keys named
+    config = SmstoolsConfig.from_account(
+        {
+            "in": "/i",
+            "out": "/o",
+            "state_dir": "/s",
+            "delete_incoming": "yes",
+            "settle_seconds": "1.5",
+        }
+    )
+    assert (config.incoming, config.outgoing, config.delete_incoming) == ("/i", "/o", True)
+    assert config.settle_seconds == 1.5
+    with pytest.raises(Exception, match="unknown field `sentt`"):
+        SmstoolsConfig.from_account({"in": "/i", "out": "/o", "state_dir": "/s", "sentt": "/x"})

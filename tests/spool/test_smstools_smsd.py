@@ -168,3 +168,69 @@ async def test_files_smsd_wrote_while_the_agent_was_stopped_are_reported_at_star
         finally:
             await line.stop()
     assert kinds == {Sent, Received}
+
+
+async def test_real_smsd_takes_ucs2_and_iso_files_for_older_smsd_sites(smsd: Smsd) -> None:
+    # alphabet = UCS2 / auto: what a site with smsd older than 3.1.16 (no UTF-8) needs
+    rec = Recorder(wait=WAIT)
+    ucs2 = SmstoolsLine("ucs2", smsd.config(alphabet="UCS2", state_dir=str(smsd.root / "s1")), rec)
+    # modem = GSM9 becomes "Queue: GSM9", which smsd ignores when it has no [queues]
+    auto_config = smsd.config(alphabet="auto", modem="GSM9", state_dir=str(smsd.root / "s2"))
+    auto = SmstoolsLine("auto", auto_config, rec)
+    for line in (ucs2, auto):
+        await line.start()
+    try:
+        with smsd_log_on_failure(smsd):
+            await ucs2.submit(SmsJob(id="u", to="+420777000001", text="Žluťoučký kůň ✓"))
+            await auto.submit(SmsJob(id="a", to="+420777000002", text="Prix: 5€ [café]"))
+            await auto.submit(SmsJob(id="b", to="+420777000003", text="Dobrý den"))
+            done = {getattr(await rec.next_of(Sent), "job_id", None) for _ in range(3)}
+    finally:
+        for line in (ucs2, auto):
+            await line.stop()
+    assert done == {"u", "a", "b"}  # all sent, by GSM1
+    got = {s.recipient: (s.alphabet, s.text) for s in smsd.modem.submits}
+    assert got["+420777000001"] == (Alphabet.UCS2, "Žluťoučký kůň ✓")
+    assert got["+420777000002"] == (Alphabet.GSM7, "Prix: 5€ [café]")  # ISO file → GSM
+    assert got["+420777000003"] == (Alphabet.UCS2, "Dobrý den")  # ý is not GSM
+
+
+@pytest.fixture
+def smsd_with_queue(tmp_path: Path) -> Iterator[Smsd]:
+    modem = FakeModem()
+    daemon = Smsd(tmp_path, modem, queue="GSM1")
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+        modem.close()
+
+
+async def test_real_smsd_routes_the_account_modem_as_a_queue(smsd_with_queue: Smsd) -> None:
+    smsd = smsd_with_queue
+    rec = Recorder(wait=WAIT)
+    good = SmstoolsLine("gsm1", smsd.config(modem="GSM1", state_dir=str(smsd.root / "s1")), rec)
+    bad = SmstoolsLine("nope", smsd.config(modem="NOPE", state_dir=str(smsd.root / "s2")), rec)
+    for line in (good, bad):
+        await line.start()
+    try:
+        with smsd_log_on_failure(smsd):
+            await good.submit(SmsJob(id="routed", to="+420777123456", text="via queue GSM1"))
+            await bad.submit(SmsJob(id="lost", to="+420777123456", text="no such queue"))
+            outcomes = {}
+            while len(outcomes) < 2:
+                event = await rec.next_of((Sent, Failed))
+                outcomes[type(event)] = event
+            sent, failed = outcomes[Sent], outcomes[Failed]
+    finally:
+        for line in (good, bad):
+            await line.stop()
+    assert isinstance(sent, Sent)
+    assert (sent.job_id, sent.modem) == ("routed", "GSM1")
+    assert isinstance(failed, Failed)
+    assert (failed.job_id, failed.reason, failed.detail) == (
+        "lost",
+        "rejected",
+        "Wrong provider queue",
+    )
