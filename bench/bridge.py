@@ -56,8 +56,17 @@ async def start_server(tmp: Path) -> tuple[Process, httpx.AsyncClient, int]:
     port = free_port()
     server = Process(
         "sms-server",
-        ["sms-server", "--db", f"sqlite:///{tmp}/server.sqlite", "--port", str(port),
-         "--key-file", str(tmp / "server.key"), "--log-level", "warning"],
+        [
+            "sms-server",
+            "--db",
+            f"sqlite:///{tmp}/server.sqlite",
+            "--port",
+            str(port),
+            "--key-file",
+            str(tmp / "server.key"),
+            "--log-level",
+            "warning",
+        ],
         tmp,
         {"SMSBRIDGE_ADMIN_TOKEN": TOKEN},
     )
@@ -78,9 +87,7 @@ async def start_server(tmp: Path) -> tuple[Process, httpx.AsyncClient, int]:
     raise SystemExit("sms-server did not start:\n" + server.tail())
 
 
-async def post_all(
-    http: httpx.AsyncClient, bodies: list[dict], posted: dict[str, float]
-) -> None:
+async def post_all(http: httpx.AsyncClient, bodies: list[dict], posted: dict[str, float]) -> None:
     queue = list(enumerate(bodies))
 
     async def client() -> None:
@@ -113,8 +120,9 @@ async def bench_modem(messages: int) -> None:
                 f'server = "ws://127.0.0.1:{port}/agent"\nname = "bench"\ntoken = "{token}"\n'
                 f'state_dir = "{tmp}/agent"\nallow = ["{tmp}/gsmmodem*"]\n'
             )
-            agent = Process("sms-agent", ["sms-agent", "run", "--config", str(tmp / "agent.toml")],
-                            tmp, {})
+            agent = Process(
+                "sms-agent", ["sms-agent", "run", "--config", str(tmp / "agent.toml")], tmp, {}
+            )
             agent.start()
             for _ in range(300):
                 (a,) = (await http.get("/api/agents")).json()
@@ -177,9 +185,12 @@ async def bench_agents(agents: int, messages: int) -> None:
                 tokens.append((name, r.json()["token"]))
                 await http.post(
                     "/api/accounts",
-                    json={"name": f"line-{n:03d}", "gateway": "modem",
-                          "config": f"device = /dev/gsmmodem{n}\nbaudrate = 115200\npin =\n"
-                                    f"agent = {name}"},
+                    json={
+                        "name": f"line-{n:03d}",
+                        "gateway": "modem",
+                        "config": f"device = /dev/gsmmodem{n}\nbaudrate = 115200\npin =\n"
+                        f"agent = {name}",
+                    },
                 )
             accounts = {a["name"]: a["id"] for a in (await http.get("/api/accounts")).json()}
 
@@ -208,8 +219,9 @@ async def bench_agents(agents: int, messages: int) -> None:
                     break
                 await asyncio.sleep(0.1)
             ids = [accounts[f"line-{i % agents:03d}"] for i in range(messages)]
-            bodies = [{"to": "+420774884138", "text": f"m{i}", "account": a}
-                      for i, a in enumerate(ids)]
+            bodies = [
+                {"to": "+420774884138", "text": f"m{i}", "account": a} for i, a in enumerate(ids)
+            ]
             posted: dict[str, float] = {}
             t0 = time.monotonic()
             await post_all(http, bodies, posted)

@@ -54,8 +54,17 @@ async def test_nothing_is_lost_and_nothing_sent_twice_under_chaos(tmp_path: Path
     port = free_port()
     server = Process(
         "sms-server",
-        ["sms-server", "--db", f"sqlite:///{tmp_path}/server.sqlite", "--port", str(port),
-         "--key-file", str(tmp_path / "server.key"), "--log-level", "warning"],
+        [
+            "sms-server",
+            "--db",
+            f"sqlite:///{tmp_path}/server.sqlite",
+            "--port",
+            str(port),
+            "--key-file",
+            str(tmp_path / "server.key"),
+            "--log-level",
+            "warning",
+        ],
         tmp_path,
         {"SMSBRIDGE_ADMIN_TOKEN": TOKEN},
     )
@@ -66,9 +75,7 @@ async def test_nothing_is_lost_and_nothing_sent_twice_under_chaos(tmp_path: Path
     http = httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"})
     agent: Process | None = None
     try:
-        await wait_for(
-            lambda: _ok(http.get("/healthz")), "sms-server", timeout=30
-        )
+        await wait_for(lambda: _ok(http.get("/healthz")), "sms-server", timeout=30)
         token = (await http.post("/api/agents", json={"name": "chaos"})).json()["token"]
         r = await http.post(
             "/api/accounts",
@@ -86,8 +93,10 @@ async def test_nothing_is_lost_and_nothing_sent_twice_under_chaos(tmp_path: Path
             f'allow = ["{tmp_path}/gsmmodem*"]\nreconnect_max_seconds = 1.0\n'
         )
         agent = Process(
-            "sms-agent", ["sms-agent", "run", "--config", str(tmp_path / "agent.toml")],
-            tmp_path, {},
+            "sms-agent",
+            ["sms-agent", "run", "--config", str(tmp_path / "agent.toml")],
+            tmp_path,
+            {},
         )
         agent.start()
 
