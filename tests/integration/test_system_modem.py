@@ -17,21 +17,16 @@ from agent.modem.virtual_core import VirtualConfig
 from tests.bridge.live import ADMIN_TOKEN, eventually, live_server
 
 
-@pytest.fixture
-async def system(tmp_path, monkeypatch):
-    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
-    link = str(tmp_path / "gsmmodem0")
-    modem = VirtualModem(VirtualConfig(pin="1234"), link=link)
-    modem.start()
+@contextlib.asynccontextmanager
+async def running_system(tmp_path, gateway, config, modem):
     async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as server:
         token = (await server.api("POST", "/api/agents", json={"name": "office-1"}))["token"]
-        config = f"device = {link}\nbaudrate = 115200\npin = 1234\nagent = office-1"
         await server.api(
             "POST",
             "/api/accounts",
             json={
                 "name": "GSM1",
-                "gateway": "modem",
+                "gateway": gateway,
                 "config": config,
                 "default": True,
                 "poll_incoming": True,
@@ -54,7 +49,20 @@ async def system(tmp_path, monkeypatch):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             agent.outbox.close()
-            modem.stop()
+
+
+@pytest.fixture
+async def system(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
+    link = str(tmp_path / "gsmmodem0")
+    modem = VirtualModem(VirtualConfig(pin="1234"), link=link)
+    modem.start()
+    config = f"device = {link}\nbaudrate = 115200\npin = 1234\nagent = office-1"
+    try:
+        async with running_system(tmp_path, "modem", config, modem) as running:
+            yield running
+    finally:
+        modem.stop()
 
 
 async def state_of(server, mid):
@@ -117,3 +125,36 @@ async def test_the_agents_page_shows_the_modems_live_status(system):
     assert modem["operator"] == "Virtual Operator"
     assert modem["signal_dbm"] == -113 + 2 * 21
     assert modem["registration"] == "home"
+
+
+@pytest.mark.peer("gammu")
+async def test_the_libgammu_line_sends_and_sweeps_replies_stored_while_it_was_away(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
+    link = str(tmp_path / "gsmmodem0")
+    modem = VirtualModem(VirtualConfig(), link=link)
+    modem.start()
+    modem.deliver("+420603123456", "Uloženo na SIM")  # before the agent is there
+    config = f"device = {link}\nconnection = at\nagent = office-1"
+    try:
+        async with running_system(tmp_path, "gammu", config, modem) as (server, _, _):
+            sent = await server.api(
+                "POST", "/api/messages", json={"to": "+420774884138", "text": "Přes libgammu"}
+            )
+            # libgammu 1.45 does not set AT+CNMI for status reports, so `sent` is final here.
+            await eventually(lambda: _state_in(server, sent["id"], "sent"), timeout=60)
+            assert [s.submit.text for s in modem.submissions] == ["Přes libgammu"]
+
+            async def reply():
+                page = await server.api("GET", "/api/messages", params={"direction": "in"})
+                return page["messages"]
+
+            (got,) = await eventually(reply, timeout=60, what="the stored reply")
+            assert (got["from"], got["text"]) == ("+420603123456", "Uloženo na SIM")
+    finally:
+        modem.stop()
+
+
+async def _state_in(server, mid, *states):
+    return (await server.api("GET", f"/api/messages/{mid}"))["state"] in states

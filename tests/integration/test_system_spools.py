@@ -1,0 +1,159 @@
+"""The whole system through the daemons that other sites already run beside a modem:
+real smsd (smstools3) on the virtual modem, and SMSLib's tables on the real PostgreSQL
+with a stand-in SMSServer; each with a real sms-server and the agent runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import types
+import uuid
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from agent.bridge.runtime import Agent
+from agent.config import AgentConfig
+from agent.lines import line_factories
+from agent.modem.virtual import VirtualModem
+from agent.modem.virtual_core import VirtualConfig
+from agent.spool.smslib_tables import SmslibTables
+from tests.bridge.live import ADMIN_TOKEN, eventually, live_server
+from tests.peers import POSTGRES_URL
+from tests.spool.smsd_daemon import Smsd
+from tests.spool.smsserver_standin import StandinSMSServer
+
+
+@pytest.fixture(autouse=True)
+def admin_token(monkeypatch):
+    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
+
+
+@contextlib.asynccontextmanager
+async def system(tmp_path, gateway: str, config: str, allow: list[str]):
+    async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as server:
+        token = (await server.api("POST", "/api/agents", json={"name": "office-1"}))["token"]
+        await server.api(
+            "POST",
+            "/api/accounts",
+            json={
+                "name": "LINE1",
+                "gateway": gateway,
+                "config": config + "\nagent = office-1",
+                "default": True,
+                "poll_incoming": True,
+                "sharing": "all",
+            },
+        )
+        cfg = AgentConfig(
+            server=server.ws_url,
+            name="office-1",
+            token=token,
+            state_dir=str(tmp_path / "agent"),
+            allow=allow,
+        )
+        agent = Agent(cfg, line_factories(cfg.state_path))
+        task = asyncio.create_task(agent.run())
+        try:
+            await eventually(lambda: "LINE1" in agent.workers, what="the line to start")
+            yield server
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            agent.outbox.close()
+
+
+async def state_is(server, mid, *states):
+    return (await server.api("GET", f"/api/messages/{mid}"))["state"] in states
+
+
+async def inbound(server):
+    return (await server.api("GET", "/api/messages", params={"direction": "in"}))["messages"]
+
+
+@pytest.mark.peer("smsd")
+async def test_smsd_on_the_virtual_modem_sends_and_receives_for_the_server(tmp_path):
+    modem = VirtualModem(VirtualConfig())
+    modem.start()
+    root = tmp_path / "spool"
+    root.mkdir()
+    smsd = Smsd(root, types.SimpleNamespace(device=modem.path))
+    smsd.start()
+    config = "\n".join(
+        [
+            f"in = {root}/incoming",
+            f"out = {root}/outgoing",
+            f"sent = {root}/sent",
+            f"failed = {root}/failed",
+            "modem = GSM1",
+        ]
+    )
+    try:
+        async with system(tmp_path, "smstools", config, [f"{root}/**"]) as server:
+            sent = await server.api(
+                "POST", "/api/messages", json={"to": "+420774884138", "text": "Přes smsd"}
+            )
+            await eventually(
+                lambda: state_is(server, sent["id"], "sent", "delivered"),
+                timeout=60,
+                what="smsd to send it",
+            )
+            assert [s.submit.text for s in modem.submissions] == ["Přes smsd"]
+            modem.deliver("+420603123456", "Odpověď přes smsd")
+            (reply,) = await eventually(lambda: inbound(server), timeout=60, what="the reply")
+            assert (reply["from"], reply["text"]) == ("+420603123456", "Odpověď přes smsd")
+    finally:
+        smsd.stop()
+        modem.stop()
+
+
+async def _pg_admin(sql: str) -> None:
+    libpq = make_url(POSTGRES_URL).set(drivername="postgresql")
+    conn = await asyncpg.connect(libpq.render_as_string(hide_password=False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.mark.peer("postgresql")
+async def test_smslib_tables_on_postgresql_carry_messages_both_ways(tmp_path):
+    name = f"smsbridge_smslib_{uuid.uuid4().hex[:10]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_URL).set(drivername="postgresql+pg8000", database=name)
+    engine = sa.create_engine(url.render_as_string(hide_password=False))
+    tables = SmslibTables()
+    tables.create(engine)
+    smsserver = StandinSMSServer(engine, tables, gateway="modem1")
+    config = "\n".join(
+        [
+            "sqlDriver = org.postgresql.Driver",
+            f"sqlURL = jdbc:postgresql://127.0.0.1:5432/{name}",
+            "sqlUser = postgres",
+            "sqlPassword = ",
+            "gatewayId = modem1",
+        ]
+    )
+    try:
+        async with system(
+            tmp_path, "smslib", config, ["jdbc:postgresql://127.0.0.1:5432/*"]
+        ) as server:
+            sent = await server.api(
+                "POST", "/api/messages", json={"to": "+420774884138", "text": "Přes SMSLib"}
+            )
+
+            async def smsserver_sent_it():
+                await asyncio.to_thread(smsserver.outbound_poll)
+                return await state_is(server, sent["id"], "sent", "delivered")
+
+            await eventually(smsserver_sent_it, timeout=60, what="SMSServer to send it")
+            await asyncio.to_thread(smsserver.receive, "+420603123456", "Odpověď přes SMSLib")
+            (reply,) = await eventually(lambda: inbound(server), timeout=60, what="the reply")
+            assert reply["text"] == "Odpověď přes SMSLib"
+            assert reply["from"] == "+420603123456"
+    finally:
+        engine.dispose()
+        await _pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
