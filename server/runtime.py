@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sms.model import GatewayType
 
 from . import keys
+from .agents.applier import Applier
+from .agents.dispatch import Dispatcher
 from .agents.gateway import AgentGateway
 from .agents.hub import Hub
 from .bootstrap import seed
@@ -41,6 +43,8 @@ class Server:
     states: StateRecorder
     metrics: Metrics
     hub: Hub
+    applier: Applier
+    dispatcher: Dispatcher
     # The admin token generated at this start (None when it came from the environment or
     # the database already existed). Printed once by the CLI, never logged.
     new_admin_token: str | None = None
@@ -86,14 +90,20 @@ async def open_server(
             states=StateRecorder(sessions),
             metrics=Metrics(),
             hub=hub,
+            applier=Applier(sessions),
+            dispatcher=Dispatcher(sessions, hub.process_id),
             new_admin_token=generated,
         )
         await writer.start()
         await hub.start()
+        await server.applier.start()
+        await server.dispatcher.start()
         try:
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
+            await server.dispatcher.stop()
+            await server.applier.stop()
             await hub.stop()
             await writer.stop()
     finally:

@@ -22,6 +22,7 @@ from agent.bridge import protocol as p
 from ..db.tables import Agent
 from ..tokens import hash_token
 from . import store
+from .applier import Batch, Item
 from .session import (
     Close,
     ConfigApplied,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("smsbridge.server.agents")
 
-SWEEP_SECONDS = 5.0  # safety net: leases run out, notifications can be lost
 PING_SECONDS = 20.0
 
 
@@ -48,13 +48,26 @@ class AgentConnection:
         self.socket = socket
         self.id = f"{server.hub.process_id}-{uuid.uuid4().hex[:12]}"
         self.session = ServerSession(agent.name)
-        self._jobs_wanted = asyncio.Event()
+        self._flushes: set[asyncio.Task[None]] = set()
         self._config_wanted = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self.kinds: dict[str, str] = {}  # line → gateway, from the agent's Hello
 
     def wake(self, what: str) -> None:
-        (self._config_wanted if what == "config" else self._jobs_wanted).set()
+        if what == "config":
+            self._config_wanted.set()
+        else:
+            self.server.dispatcher.want(self.agent.name)
+
+    def deliver(self, jobs: list[p.Job]) -> None:
+        for job in jobs:
+            self.session.job(job)
+        self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        task = asyncio.create_task(self.flush())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
 
     async def flush(self) -> None:
         async with self._send_lock:
@@ -62,30 +75,80 @@ class AgentConnection:
                 await self.socket.send_text(frame.decode())
 
     async def run(self) -> None:
+        # Frames that arrive while a batch commits are handled together in the next one:
+        # one transaction (shared with other agents, see applier.py) for many acks/events.
+        inbox: asyncio.Queue[str | None] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(inbox))
         tasks: list[asyncio.Task[None]] = []
         try:
-            async for message in self.socket.iter_data(mode="text"):
-                for action in self.session.receive_data(message):
-                    if isinstance(action, Close):
-                        await self.flush()
-                        log.info("agent %s: closing: %s", self.agent.name, action.detail)
-                        return
-                    if isinstance(action, Greeted):
-                        await self._greeted(action.hello)
-                        tasks = [
-                            asyncio.create_task(self._pump()),
-                            asyncio.create_task(self._config_loop()),
-                            asyncio.create_task(self._pinger()),
-                        ]
-                    else:
-                        await self._act(action)
+            while True:
+                messages = [await inbox.get()]
+                while not inbox.empty():
+                    messages.append(inbox.get_nowait())
+                closed = None in messages
+                items: list[Item] = []
+                acked: list[int] = []
+                for message in messages:
+                    if message is None:
+                        break
+                    for action in self.session.receive_data(message):
+                        match action:
+                            case Close(detail=detail):
+                                await self.flush()
+                                log.info("agent %s: closing: %s", self.agent.name, detail)
+                                return
+                            case Greeted(hello=hello):
+                                await self._greeted(hello)
+                                tasks = [
+                                    asyncio.create_task(self._config_loop()),
+                                    asyncio.create_task(self._pinger()),
+                                ]
+                            case StoreEvents(events=events):
+                                items.extend(events)
+                                acked.extend(e.event_id for e in events)
+                            case JobAcked(ack=ack):
+                                items.append(ack)
+                            case LineReport(status=status):
+                                items.append(status)
+                            case ConfigApplied(result=result) if not result.applied:
+                                items.append(self._refused(result))
+                if items:
+                    await self.server.applier.apply(
+                        Batch(self.agent, self.server.dispatcher.owner, items, self.kinds)
+                    )
+                    self.session.events_stored(acked)
                 await self.flush()
-        except WebSocketDisconnect:
-            pass
+                if closed:
+                    return
         finally:
+            reader.cancel()
             for task in tasks:
                 task.cancel()
             await self._gone()
+
+    async def _read(self, inbox: asyncio.Queue[str | None]) -> None:
+        try:
+            async for message in self.socket.iter_data(mode="text"):
+                await inbox.put(message)  # type: ignore[arg-type]
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await inbox.put(None)
+
+    def _refused(self, result: p.ConfigResult) -> p.LineStatus:
+        log.warning(
+            "agent %s refused the configuration of line %s: %s",
+            self.agent.name,
+            result.line,
+            result.detail,
+        )
+        return p.LineStatus(
+            line=result.line,
+            up=False,
+            at=store.now(),
+            detail="configuration refused by the agent",
+            last_error=result.detail,
+        )
 
     async def _greeted(self, hello: p.Hello) -> None:
         self.kinds = {line.name: line.kind for line in hello.lines}
@@ -96,63 +159,17 @@ class AgentConnection:
             pushes = [store.config_push(a, self.server.box) for a in accounts]
         self.session.welcome()
         self.session.lines(pushes)
-        self._jobs_wanted.set()
+        self.server.dispatcher.attach(self.agent.name, self.deliver)
         log.info("agent %s connected with %d lines", self.agent.name, len(hello.lines))
 
     async def _gone(self) -> None:
         self.server.hub.detach(self.agent.name, self.wake)
+        self.server.dispatcher.detach(self.agent.name, self.deliver)
         with contextlib.suppress(Exception):
             async with self.server.sessions.begin() as session:
-                await store.release_leases(session, self.id)
+                await store.release_leases(session, self.server.dispatcher.owner, self.agent.name)
                 await store.drop_connection(session, self.agent.id, self.id)
         log.info("agent %s disconnected", self.agent.name)
-
-    async def _act(self, action: object) -> None:
-        match action:
-            case StoreEvents(events=events):
-                async with self.server.sessions.begin() as session:
-                    for event in events:
-                        await store.apply_event(session, self.agent, event, self.kinds)
-                self.session.events_stored([e.event_id for e in events])
-            case JobAcked(ack=ack):
-                async with self.server.sessions.begin() as session:
-                    await store.job_acked(session, ack, self.id)
-            case LineReport(status=status):
-                async with self.server.sessions.begin() as session:
-                    await store.save_line_status(session, self.agent, status)
-            case ConfigApplied(result=result) if not result.applied:
-                log.warning(
-                    "agent %s refused the configuration of line %s: %s",
-                    self.agent.name,
-                    result.line,
-                    result.detail,
-                )
-                async with self.server.sessions.begin() as session:
-                    await store.save_line_status(
-                        session,
-                        self.agent,
-                        p.LineStatus(
-                            line=result.line,
-                            up=False,
-                            at=store.now(),
-                            detail="configuration refused by the agent",
-                            last_error=result.detail,
-                        ),
-                    )
-
-    async def _pump(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._jobs_wanted.wait(), SWEEP_SECONDS)
-            self._jobs_wanted.clear()
-            while True:
-                async with self.server.sessions.begin() as session:
-                    jobs = await store.claim_jobs(session, self.agent.name, self.id)
-                for job in jobs:
-                    self.session.job(job)
-                await self.flush()
-                if len(jobs) < 200:
-                    break
 
     async def _config_loop(self) -> None:
         while True:

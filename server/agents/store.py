@@ -61,17 +61,17 @@ def config_push(account: Account, box: SecretBox) -> p.ConfigPush:
 
 
 async def claim_jobs(
-    session: AsyncSession, agent: str, owner: str, limit: int = 200
-) -> list[p.Job]:
-    """Queued messages of the agent's accounts that no live lease holds, leased to
-    `owner` (a connection). With PostgreSQL, SKIP LOCKED lets several replicas claim
-    side by side without waiting on each other or taking the same row."""
+    session: AsyncSession, agents: list[str], owner: str, limit: int = 2000
+) -> list[tuple[str, p.Job]]:
+    """Queued messages of these agents' accounts that no live lease holds, oldest first,
+    leased to `owner` (a server process) and returned with their agent. With
+    PostgreSQL, SKIP LOCKED lets replicas claim side by side without taking a row twice."""
     t = now()
     query = (
-        select(Message, Account.name)
+        select(Message, Account.name, Account.agent)
         .join(Account, Account.id == Message.account_id)
         .where(
-            Account.agent == agent,
+            Account.agent.in_(agents),
             Account.gateway.in_(AGENT_GATEWAYS),
             Message.direction == Direction.OUT.value,
             Message.state == MessageState.QUEUED.value,
@@ -86,36 +86,38 @@ async def claim_jobs(
         return []
     await session.execute(
         update(Message)
-        .where(Message.seq.in_([m.seq for m, _ in rows]))
+        .where(Message.seq.in_([m.seq for m, _, _ in rows]))
         .values(lease_owner=owner, lease_until=t + LEASE)
     )
     return [
-        p.Job(
-            id=m.id,
-            line=line,
-            to=m.peer,
-            text=m.text,
-            account=m.account_id,
-            report=True,
+        (
+            agent,
+            p.Job(id=m.id, line=line, to=m.peer, text=m.text, account=m.account_id, report=True),
         )
-        for m, line in rows
+        for m, line, agent in rows
     ]
 
 
-async def release_leases(session: AsyncSession, owner: str) -> None:
-    """A connection that ends gives its unacknowledged jobs back at once."""
+async def release_leases(session: AsyncSession, owner: str, agent: str) -> None:
+    """An agent that goes away gives its unacknowledged jobs back at once."""
+    accounts = select(Account.id).where(Account.agent == agent).scalar_subquery()
     await session.execute(
         update(Message)
-        .where(Message.lease_owner == owner, Message.state == MessageState.QUEUED.value)
+        .where(
+            Message.lease_owner == owner,
+            Message.state == MessageState.QUEUED.value,
+            Message.account_id.in_(accounts),
+        )
         .values(lease_owner=None, lease_until=None)
     )
 
 
-async def job_acked(session: AsyncSession, ack: p.JobAck, owner: str) -> None:
-    if ack.accepted:
+async def jobs_acked(session: AsyncSession, acks: list[p.JobAck], owner: str) -> None:
+    accepted = [a.id for a in acks if a.accepted]
+    if accepted:
         await session.execute(
             update(Message)
-            .where(Message.id == ack.id, Message.state == MessageState.QUEUED.value)
+            .where(Message.id.in_(accepted), Message.state == MessageState.QUEUED.value)
             .values(
                 state=MessageState.DISPATCHED.value,
                 dispatched_at=now(),
@@ -123,13 +125,14 @@ async def job_acked(session: AsyncSession, ack: p.JobAck, owner: str) -> None:
                 lease_until=None,
             )
         )
-    else:
-        # Refused (outbox or disk full): it stays queued; the lease keeps it back a while.
-        await session.execute(
-            update(Message)
-            .where(Message.id == ack.id, Message.lease_owner == owner)
-            .values(detail=f"agent refused it for now: {ack.reason}: {ack.detail or ''}")
-        )
+    for ack in acks:
+        if not ack.accepted:
+            # Refused (outbox or disk full): it stays queued; the lease keeps it back a while.
+            await session.execute(
+                update(Message)
+                .where(Message.id == ack.id, Message.lease_owner == owner)
+                .values(detail=f"agent refused it for now: {ack.reason}: {ack.detail or ''}")
+            )
 
 
 _UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

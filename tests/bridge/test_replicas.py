@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from agent.bridge.runtime import Agent
 from agent.config import AgentConfig
-from server.agents import endpoint
+from server.agents import dispatch
 from tests.peers import POSTGRES_URL
 
 from .live import ADMIN_TOKEN, eventually, live_server
@@ -35,7 +35,7 @@ async def _pg_admin(sql: str) -> None:
 
 async def test_a_message_posted_to_one_replica_reaches_an_agent_on_another(tmp_path, monkeypatch):
     monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
-    monkeypatch.setattr(endpoint, "SWEEP_SECONDS", 3600.0)
+    monkeypatch.setattr(dispatch, "SWEEP_SECONDS", 3600.0)
     name = f"smsbridge_replicas_{uuid.uuid4().hex[:10]}"
     await _pg_admin(f'CREATE DATABASE "{name}"')
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
