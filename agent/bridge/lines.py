@@ -85,6 +85,7 @@ class LineWorker:
         self.forward = forward
         self.wakeup = asyncio.Event()
         self.last_error: str | None = None
+        self.push: p.ConfigPush | None = None  # the configuration it runs with
 
     def poke(self) -> None:
         self.wakeup.set()

@@ -108,7 +108,11 @@ class Agent:
     # --- lines ---------------------------------------------------------------------
 
     async def _start_line(self, push: p.ConfigPush) -> str | None:
-        """Start (or restart) a line; returns why it could not start, or None."""
+        """Start (or restart) a line; returns why it could not start, or None. The same
+        configuration again leaves a running line alone (no modem is reset for nothing)."""
+        running = self.workers.get(push.line)
+        if running is not None and running.push == push:
+            return None
         refused = refused_keys(push.gateway, push.config, self.config.allow)
         if refused:
             return f"outside this agent's allow-list: {', '.join(refused)}"
@@ -121,6 +125,7 @@ class Agent:
             return str(exc)
         await self._stop_line(push.line)
         worker = LineWorker(line, self.outbox, self.forward)
+        worker.push = push
         try:
             await line.start(self)
         except Exception as exc:  # the device may be absent now; the line retries itself

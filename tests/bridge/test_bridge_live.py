@@ -256,3 +256,27 @@ async def test_sms_agent_status_reads_the_running_agent(server, tmp_path):
     text = format_status(status)
     assert "connected since" in text
     assert "GSM1" in text and "up" in text
+
+
+async def test_changing_one_account_does_not_restart_the_agents_other_lines(server, tmp_path):
+    token, first = await setup_account(server)
+    second_config = MODEM_CONFIG.replace("gsmmodem0", "gsmmodem1")
+    second = await server.api(
+        "POST", "/api/accounts", json={"name": "GSM2", "gateway": "modem", "config": second_config}
+    )
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines) as agent:
+        await eventually(lambda: {"GSM1", "GSM2"} <= set(agent.workers), what="both lines")
+        gsm1 = agent.workers["GSM1"].line
+        await server.api(
+            "PATCH",
+            f"/api/accounts/{second['id']}",
+            json={"config": second_config + "\nsmsc = +420603052000"},
+        )
+        await eventually(
+            lambda: agent.workers["GSM2"].line.config.get("smsc") == "+420603052000",
+            what="GSM2 to get its new configuration",
+        )
+        assert agent.workers["GSM1"].line is gsm1  # untouched
+        await server.api("DELETE", f"/api/accounts/{first['id']}")
+        await eventually(lambda: "GSM1" not in agent.workers, what="GSM1 to be stopped")
