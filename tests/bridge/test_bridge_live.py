@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from datetime import UTC, datetime
-
-import asyncpg
-import pytest
-from sqlalchemy.engine import make_url
 
 from agent.bridge import protocol as p
 from agent.bridge.runtime import Agent
 from agent.config import AgentConfig
-from tests.peers import POSTGRES_URL
 
-from .live import ADMIN_TOKEN, eventually, live_server
+from .live import eventually
 
 
 class ScriptedLine:
@@ -54,32 +48,6 @@ class ScriptedLine:
 
 
 MODEM_CONFIG = "device = /dev/gsmmodem0\nbaudrate = 115200\npin = 1234\nagent = office-1"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peer("postgresql"))])
-async def server(request, tmp_path, monkeypatch):
-    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
-    if request.param == "sqlite":
-        async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as live:
-            yield live
-        return
-    name = f"smsbridge_live_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        async with live_server(url, str(tmp_path / "k")) as live:
-            yield live
-    finally:
-        await _pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-async def _pg_admin(sql: str) -> None:
-    libpq = make_url(POSTGRES_URL).set(drivername="postgresql")
-    conn = await asyncpg.connect(libpq.render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @contextlib.asynccontextmanager
