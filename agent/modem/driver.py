@@ -60,6 +60,7 @@ class ATModem:
         self._poller: asyncio.Task[None] | None = None
         self._closing = False
         self._pin_rejected = False
+        self._unknown: tuple[str, str | None, int] | None = None  # last UNKNOWN part
         self.last_error: str | None = None
 
     # --- life cycle -----------------------------------------------------------------
@@ -283,7 +284,11 @@ class ATModem:
                     part.tpdu_length, part.pdu, config.prompt_timeout, config.result_timeout
                 )
             except SubmitUnknown as exc:
-                self._hung(exc)  # re-sync the port; the outcome stays unknown
+                self._unknown = (number, message_id, part.part)
+                # Still under the send lock: a status report waits until a late +CMGS
+                # (inside the AT's answer) has been seen. The outcome stays unknown.
+                await self._resync()
+
                 return SentPart(
                     **base, outcome=Outcome.UNKNOWN, error=str(exc), error_class="unknown"
                 )
@@ -334,12 +339,39 @@ class ATModem:
             self._spawn(self._guard(self.inbox.stored(self._cmd, urc)))
         elif urc.name in ("+CMT", "+CDS"):
             self._spawn(self._guard(self.inbox.routed(urc)))
+        elif urc.name == "+CMGS" and urc.args and urc.args[0].isdigit():
+            self._late_cmgs(int(urc.args[0]))
         elif urc.name in ("SMS READY", "RDY", "^SYSSTART", "+QIND") and self.connected.is_set():
             # The modem rebooted under us: echo is back on and URC settings are gone.
             if urc.name != "+QIND":
                 self._hung(PortLost(f"modem on {self.device} restarted ({urc.line})"))
         else:
             log.debug("modem on %s: %s", self.device, urc.line)
+
+    async def _resync(self) -> None:
+        """After a lost +CMGS: ESC went out already; one AT tells whether the modem
+        still answers (else the timeout resets it). The port stays open so a late
+        +CMGS can still be seen (the AT engine reports it as a URC even inside the
+        answer to this AT, which a modem busy with the submission gives after it)."""
+        with contextlib.suppress(CommandTimeout, PortLost):
+            await self._cmd("AT", self.config.result_timeout)
+
+    def _late_cmgs(self, mr: int) -> None:
+        """+CMGS after the send timed out (spec §3.2): the part reported UNKNOWN did
+        leave. Its MR is remembered so that its status report still finds it."""
+        if self._unknown is None:
+            log.info("modem on %s: late +CMGS: %d for no pending send", self.device, mr)
+            return
+        number, message_id, part = self._unknown
+        self._unknown = None
+        self.inbox.remember(mr, number, message_id, part)
+        log.warning(
+            "modem on %s: late +CMGS: %d: message %s part %d was sent after all",
+            self.device,
+            mr,
+            message_id,
+            part,
+        )
 
     async def _guard(self, coroutine: object) -> None:
         try:

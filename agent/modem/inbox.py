@@ -22,6 +22,7 @@ from .session import Response
 log = logging.getLogger(__name__)
 
 Command = Callable[[str], Awaitable[Response]]
+_RECENT = 512
 
 
 def _digits(number: str) -> str:
@@ -72,6 +73,9 @@ class Inbox:
         self._sent: dict[int, list[SentRef]] = {}  # MR -> recent parts with that MR
         self._lock = asyncio.Lock()  # one read-and-delete at a time
         self.read_memory = "SM"
+        # Messages handed on lately, oldest first: a re-read after a failed delete is
+        # recognised by (sender, SCTS, text, concat) and not handed on twice.
+        self._recent: dict[tuple[object, ...], None] = {}
 
     # --- status-report matching ------------------------------------------------------
 
@@ -112,7 +116,15 @@ class Inbox:
         if isinstance(message, Deliver):
             if self.on_message is None:
                 return False
+            key = (message.sender, message.timestamp, message.text, message.concat)
+            if key in self._recent:
+                # Handed on before, but its delete failed (port lost): spec §6.2 dedup.
+                log.info("%s: %s/%s already handed on; deleting", self.device, memory, index)
+                return True
             await self.on_message(incoming_of(message, pdu, memory, index))
+            self._recent[key] = None
+            while len(self._recent) > _RECENT:
+                del self._recent[next(iter(self._recent))]
             return True
         if isinstance(message, StatusReport):
             if self.on_report is not None:

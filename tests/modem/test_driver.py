@@ -199,16 +199,34 @@ async def test_multipart_stops_at_the_first_failing_part(virtual, driver) -> Non
 
 
 async def test_timeout_after_ctrl_z_is_unknown_and_not_resent(virtual, driver) -> None:
-    vm = virtual(cmgs_delay=1.5)
-    modem = driver(vm.path, result_timeout=0.3)
+    vm = virtual(cmgs_delay=0.8)
+    recorder = Recorder()
+    modem = driver(vm.path, recorder, result_timeout=0.2)
     await modem.open()
-    result = await modem.send("+420777123456", "x")
+    result = await modem.send("+420777123456", "x", report=True, message_id="late")
     assert result.outcome is Outcome.UNKNOWN
     assert "may have been sent" in (result.error or "")
     assert len(vm.submissions) == 1  # the modem did take it: it must not be sent again
-    await asyncio.wait_for(modem.connected.wait(), 5)
+    # The late +CMGS still comes; the status report then finds the message.
+    await until(lambda: recorder.reports, timeout=5)
+    assert recorder.reports[0].message_id == "late"
+    assert modem.connected.is_set()
     cmgs = [e for e in vm.log if e.direction == "rx" and e.data.startswith(b"AT+CMGS")]
     assert len(cmgs) == 1
+
+
+async def test_a_message_read_twice_is_handed_on_once(virtual, driver) -> None:
+    vm = virtual()
+    recorder = Recorder()
+    modem = driver(vm.path, recorder)
+    await modem.open()
+    vm.deliver("+420777123456", "once")
+    await until(lambda: recorder.messages)
+    pdu = recorder.messages[0].pdu
+    vm.deliver_pdu(pdu)  # the same message again, as after a delete that never happened
+    await until(lambda: any(e.data.startswith(b"AT+CMGD") for e in vm.log[-6:]))
+    await until(lambda: not vm.core.memories["SM"])
+    assert len(recorder.messages) == 1
 
 
 async def test_status_reports_identity_signal_and_storage(virtual, driver) -> None:
