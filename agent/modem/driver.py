@@ -173,6 +173,9 @@ class ATModem:
         await self._cmd("ATE0")
         await self._cmd("AT+CMEE=1")
         await self._unlock()
+        response = await self._cmd("AT+CFUN?")
+        if response.ok and response.lines and strip_prefix(response.lines[0]) == "0":
+            await self._cmd("AT+CFUN=1", self.config.pin_timeout)  # radio was off
         response = await self._cmd("AT+CGMI")
         self.manufacturer = strip_prefix(response.lines[0]) if response.lines else None
         if self.manufacturer and "huawei" in self.manufacturer.lower():
@@ -191,6 +194,7 @@ class ATModem:
             response = await self._cmd("AT+CSCA?")
             if not response.ok or not any(parse_csca(line) for line in response.lines):
                 await self._cmd(f'AT+CSCA="{self.config.smsc}",145')
+        await self._cmd("AT+COPS=3,0")  # operator by long name in AT+COPS?
 
     async def _unlock(self) -> None:
         deadline = asyncio.get_running_loop().time() + self.config.pin_timeout

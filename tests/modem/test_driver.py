@@ -264,3 +264,24 @@ async def test_sends_on_one_modem_are_serialised(virtual, driver) -> None:
     refs = [s.submit.concat.reference for s in vm.submissions if s.submit.concat]
     # The parts of one message are consecutive: no interleaving.
     assert refs == sorted(refs, key=refs.index) and len(set(refs)) == 4
+
+
+async def test_a_full_storage_is_reported_then_emptied_by_the_startup_sweep(
+    virtual, driver
+) -> None:
+    vm = virtual(storage_size=2)
+    vm.deliver("+420777123456", "one")
+    vm.deliver("+420777123456", "two")
+    vm.deliver("+420777123456", "three: refused, storage full")
+    vm.wait_for(lambda m: len(m.core.memories["SM"]) == 2)
+    probe = driver(vm.path, poll_incoming=False)
+    await probe.open()
+    assert (
+        "SMS storage full: incoming messages are being refused" in (await probe.status()).problems
+    )
+    await probe.close()
+    recorder = Recorder()
+    modem = driver(vm.path, recorder)
+    await modem.open()
+    await until(lambda: len(recorder.messages) == 2 and not vm.core.memories["SM"])
+    assert (await modem.status()).healthy
