@@ -29,6 +29,10 @@ def _digits(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit())
 
 
+class MemoryRefused(Exception):
+    """AT+CPMS refused the memory a URC or a sweep named."""
+
+
 class SentRef:
     __slots__ = ("message_id", "part", "recipient", "time")
 
@@ -149,7 +153,11 @@ class Inbox:
 
     async def read(self, command: Command, memory: str, index: int) -> None:
         async with self._lock:
-            switched = await self._use_memory(command, memory)
+            try:
+                switched = await self._use_memory(command, memory)
+            except MemoryRefused as exc:
+                log.warning("%s; left for the next sweep", exc)
+                return
             try:
                 response = await command(f"AT+CMGR={index}")
                 if not response.ok:
@@ -167,7 +175,11 @@ class Inbox:
     async def sweep(self, command: Command, memory: str = "SM") -> int:
         """AT+CMGL=4: everything stored; returns how many were handed on."""
         async with self._lock:
-            switched = await self._use_memory(command, memory)
+            try:
+                switched = await self._use_memory(command, memory)
+            except MemoryRefused as exc:
+                log.info("%s; not swept", exc)
+                return 0
             try:
                 response = await command("AT+CMGL=4")
                 handed = 0
@@ -188,9 +200,13 @@ class Inbox:
                     await self._use_memory(command, "SM")
 
     async def _use_memory(self, command: Command, memory: str) -> bool:
+        """Select `memory` for reading; True when it had to switch. Raises
+        MemoryRefused when the modem has no such memory (then nothing is read:
+        reading the current one instead would hand on the wrong slot)."""
         if memory.upper() == self.read_memory:
             return False
         response = await command(f'AT+CPMS="{memory.upper()}"')
-        if response.ok:
-            self.read_memory = memory.upper()
-        return response.ok
+        if not response.ok:
+            raise MemoryRefused(f"{self.device}: memory {memory}: {response.final.describe()}")
+        self.read_memory = memory.upper()
+        return True

@@ -85,7 +85,7 @@ async def test_incoming_is_kept_when_the_callback_fails(virtual, driver) -> None
     vm = virtual()
     recorder = Recorder()
     recorder.fail = True
-    modem = driver(vm.path, recorder)
+    modem = driver(vm.path, recorder, poll_incoming=False)  # only our sweep
     await modem.open()
     vm.deliver("+420777123456", "keep me")
     await until(lambda: any(e.data.startswith(b"AT+CMGR") for e in vm.log))
@@ -291,3 +291,19 @@ async def test_a_full_storage_is_reported_then_emptied_by_the_startup_sweep(
     await modem.open()
     await until(lambda: len(recorder.messages) == 2 and not vm.core.memories["SM"])
     assert (await modem.status()).healthy
+
+
+async def test_cmti_for_a_memory_the_modem_refuses_reads_nothing(virtual, driver) -> None:
+    vm = virtual()
+    recorder = Recorder()
+    modem = driver(vm.path, recorder, poll_incoming=False)  # no sweep in between
+    await modem.open()
+    vm.core.cnmi = (2, 0, 0, 1, 0)  # store silently: only our fake +CMTI announces
+    vm.deliver("+420777123456", "stored in SM at 1")
+    vm.wait_for(lambda m: m.core.memories["SM"])
+    vm.send_raw(b'\r\n+CMTI: "XX",1\r\n')  # a memory this modem does not have
+    await until(lambda: any(e.data.startswith(b'AT+CPMS="XX"') for e in vm.log))
+    await modem.session.command("AT")  # commands are serialised: the attempt is over
+    assert recorder.messages == []  # SM slot 1 was not read in XX's place
+    assert not any(e.data.startswith(b"AT+CMGR") for e in vm.log)
+    assert len(vm.core.memories["SM"]) == 1
