@@ -18,6 +18,7 @@ class VirtualConfig(msgspec.Struct, kw_only=True):
     rssi: int = 21  # +CSQ scale 0-31, 99 unknown
     registration: int = 1  # +CREG stat: 1 home, 5 roaming, 2 searching ...
     pin: str | None = None  # SIM PIN required when set
+    no_sim: bool = False  # no SIM card: AT+CPIN? and SIM commands answer +CME ERROR: 10
     storage_size: int = 20
     # Fault switches and vendor quirks.
     cmgs_delay: float = 0.0  # seconds before +CMGS: the network round trip

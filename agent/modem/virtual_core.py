@@ -143,6 +143,8 @@ class VirtualModemCore:
             if upper == "+CFUN?":
                 return self._lines("+CFUN: 1")
             return self._ok()
+        if self.config.no_sim and (name == "+CPIN" or name in _SIM_COMMANDS):
+            return self._cme(10)
         if name == "+CPIN":
             return self._cpin(cmd)
         if name in _SIM_COMMANDS:
