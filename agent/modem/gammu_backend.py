@@ -15,14 +15,13 @@ import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sms.segment import Encoding, choose_encoding
 
+from .gammu_messages import REGISTRATION_OF_STATE, incoming_of, report_of
 from .interface import (
     DeliveryReport,
-    IncomingSMS,
     ModemConfig,
     ModemError,
     OnMessage,
@@ -31,22 +30,11 @@ from .interface import (
     SendResult,
     SentPart,
 )
-from .pdu import status_meaning
 from .status import REGISTRATION, ModemStatus, judge, rssi_bars, signal_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# libgammu's network states -> 27.007 +CREG <stat>.
-_STATE = {
-    "HomeNetwork": 1,
-    "RoamingNetwork": 5,
-    "RequestingNetwork": 2,
-    "NoNetwork": 0,
-    "RegistrationDenied": 3,
-    "Unknown": 4,
-    "NetworkStatusUnknown": 4,
-}
 # libgammu errors that mean the port is gone (unplugged) or dead: reopen it.
 _DEVICE_GONE = frozenset(
     {
@@ -322,7 +310,7 @@ class GammuModem:
         handed = 0
         for message in await self._call(self._read_all):
             if message["Type"] == "Deliver" and self.on_message is not None:
-                await self.on_message(self._incoming(message))
+                await self.on_message(incoming_of(message))
             elif message["Type"] == "Status_Report" and self.on_report is not None:
                 await self.on_report(self._report(message))
             else:
@@ -331,40 +319,9 @@ class GammuModem:
             await self._call(self._sm.DeleteSMS, Folder=0, Location=message["Location"])
         return handed
 
-    def _incoming(self, message: dict[str, Any]) -> IncomingSMS:
-        udh = message.get("UDH") or {}
-        parts = udh.get("AllParts") or 0
-        return IncomingSMS(
-            sender=message["Number"],
-            text=message["Text"],
-            timestamp=message["DateTime"] or datetime.now(UTC),
-            smsc=(message.get("SMSC") or {}).get("Number") or None,
-            pdu="",  # libgammu does not hand out the raw PDU
-            concat_reference=(udh.get("ID8bit") if udh.get("ID8bit", -1) >= 0 else None)
-            if parts > 1
-            else None,
-            concat_total=parts if parts > 1 else None,
-            concat_sequence=udh.get("PartNumber") if parts > 1 else None,
-            memory=message.get("Memory"),
-            index=message.get("Location"),
-        )
-
     def _report(self, message: dict[str, Any]) -> DeliveryReport:
-        status = int(message.get("DeliveryStatus") or 0)
-        meaning, delivered, final = status_meaning(status)
-        mr = int(message.get("MessageReference") or 0)
-        sent = self._sent.get(mr)
-        return DeliveryReport(
-            mr=mr,
-            recipient=message["Number"],
-            status=status,
-            meaning=meaning,
-            delivered=delivered,
-            final=final,
-            discharge_time=message.get("DateTime") or datetime.now(UTC),
-            message_id=sent[0] if sent else None,
-            part=sent[1] if sent else None,
-        )
+        sent = self._sent.get(int(message.get("MessageReference") or 0))
+        return report_of(message, sent)
 
     async def _poll(self) -> None:
         gammu = _gammu()
@@ -401,7 +358,7 @@ class GammuModem:
         security = await ask(sm.GetSecurityStatus)
         dbm = signal.get("SignalStrength")
         rssi = (dbm + 113) // 2 if isinstance(dbm, int) and dbm < 0 else None
-        stat = _STATE.get(network.get("State", ""))
+        stat = REGISTRATION_OF_STATE.get(network.get("State", ""))
         status = ModemStatus(
             device=self.device,
             manufacturer=await ask(sm.GetManufacturer),
