@@ -39,6 +39,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--link", metavar="PATH", help="also reachable as PATH (kept across replug)")
     p.add_argument("--pin", help="SIM PIN the modem asks for (default: none)")
+    p.add_argument("--no-sim", action="store_true", help="no SIM card inserted")
     p.add_argument("--cmgs-delay", type=float, default=0.0, metavar="S", help="delay of +CMGS")
     p.add_argument(
         "--report-delay",
@@ -67,6 +68,7 @@ def register(sub: Any) -> None:
 def config_of(args: argparse.Namespace) -> VirtualConfig:
     return VirtualConfig(
         pin=args.pin,
+        no_sim=args.no_sim,
         cmgs_delay=args.cmgs_delay,
         report_delay=args.report_delay,
         cms_error_rate=args.cms_error_rate,

@@ -272,10 +272,11 @@ class ATEngine:
             return [urc]
         if upper in _URC_LINES:
             return [Unsolicited(upper, [], line)]
+        if name == "+CMGS" and not (self._pending or "").startswith("AT+CMGS"):
+            # Late +CMGS after a timed-out send (spec §3.2), while idle or inside the
+            # answer to a later command: the last submission's MR, not that command's.
+            return [Unsolicited(name, split_args(args), line)]
         if self._pending is None:
-            if name == "+CMGS":
-                # Late +CMGS after a timed-out send (spec §3.2): the last submission's MR.
-                return [Unsolicited(name, split_args(args), line)]
             return [Discarded(line, "unsolicited line we do not know")]
         self._answered = True
         return [Info(line)]

@@ -60,6 +60,7 @@ class ATModem:
         self._poller: asyncio.Task[None] | None = None
         self._closing = False
         self._pin_rejected = False
+        self._unknown: tuple[str, str | None, int] | None = None  # last UNKNOWN part
         self.last_error: str | None = None
 
     @property
@@ -177,6 +178,9 @@ class ATModem:
         await self._cmd("ATE0")
         await self._cmd("AT+CMEE=1")
         await self._unlock()
+        response = await self._cmd("AT+CFUN?")
+        if response.ok and response.lines and strip_prefix(response.lines[0]) == "0":
+            await self._cmd("AT+CFUN=1", self.config.pin_timeout)  # radio was off
         response = await self._cmd("AT+CGMI")
         self.manufacturer = strip_prefix(response.lines[0]) if response.lines else None
         if self.manufacturer and "huawei" in self.manufacturer.lower():
@@ -195,6 +199,7 @@ class ATModem:
             response = await self._cmd("AT+CSCA?")
             if not response.ok or not any(parse_csca(line) for line in response.lines):
                 await self._cmd(f'AT+CSCA="{self.config.smsc}",145')
+        await self._cmd("AT+COPS=3,0")  # operator by long name in AT+COPS?
 
     async def _unlock(self) -> None:
         deadline = asyncio.get_running_loop().time() + self.config.pin_timeout
@@ -288,7 +293,11 @@ class ATModem:
                     part.tpdu_length, part.pdu, config.prompt_timeout, config.result_timeout
                 )
             except SubmitUnknown as exc:
-                self._hung(exc)  # re-sync the port; the outcome stays unknown
+                self._unknown = (number, message_id, part.part)
+                # Still under the send lock: a status report waits until a late +CMGS
+                # (inside the AT's answer) has been seen. The outcome stays unknown.
+                await self._resync()
+
                 return SentPart(
                     **base, outcome=Outcome.UNKNOWN, error=str(exc), error_class="unknown"
                 )
@@ -339,12 +348,39 @@ class ATModem:
             self._spawn(self._guard(self.inbox.stored(self._cmd, urc)))
         elif urc.name in ("+CMT", "+CDS"):
             self._spawn(self._guard(self.inbox.routed(urc)))
+        elif urc.name == "+CMGS" and urc.args and urc.args[0].isdigit():
+            self._late_cmgs(int(urc.args[0]))
         elif urc.name in ("SMS READY", "RDY", "^SYSSTART", "+QIND") and self.connected.is_set():
             # The modem rebooted under us: echo is back on and URC settings are gone.
             if urc.name != "+QIND":
                 self._hung(PortLost(f"modem on {self.device} restarted ({urc.line})"))
         else:
             log.debug("modem on %s: %s", self.device, urc.line)
+
+    async def _resync(self) -> None:
+        """After a lost +CMGS: ESC went out already; one AT tells whether the modem
+        still answers (else the timeout resets it). The port stays open so a late
+        +CMGS can still be seen (the AT engine reports it as a URC even inside the
+        answer to this AT, which a modem busy with the submission gives after it)."""
+        with contextlib.suppress(CommandTimeout, PortLost):
+            await self._cmd("AT", self.config.result_timeout)
+
+    def _late_cmgs(self, mr: int) -> None:
+        """+CMGS after the send timed out (spec §3.2): the part reported UNKNOWN did
+        leave. Its MR is remembered so that its status report still finds it."""
+        if self._unknown is None:
+            log.info("modem on %s: late +CMGS: %d for no pending send", self.device, mr)
+            return
+        number, message_id, part = self._unknown
+        self._unknown = None
+        self.inbox.remember(mr, number, message_id, part)
+        log.warning(
+            "modem on %s: late +CMGS: %d: message %s part %d was sent after all",
+            self.device,
+            mr,
+            message_id,
+            part,
+        )
 
     async def _guard(self, coroutine: object) -> None:
         try:

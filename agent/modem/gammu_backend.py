@@ -12,16 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sms.segment import Encoding, choose_encoding
 
+from .gammu_messages import REGISTRATION_OF_STATE, incoming_of, report_of
 from .interface import (
     DeliveryReport,
-    IncomingSMS,
     ModemConfig,
     ModemError,
     OnMessage,
@@ -30,24 +30,26 @@ from .interface import (
     SendResult,
     SentPart,
 )
-from .pdu import status_meaning
 from .status import REGISTRATION, ModemStatus, judge, rssi_bars, signal_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# libgammu's network states -> 27.007 +CREG <stat>.
-_STATE = {
-    "HomeNetwork": 1,
-    "RoamingNetwork": 5,
-    "RequestingNetwork": 2,
-    "NoNetwork": 0,
-    "RegistrationDenied": 3,
-    "Unknown": 4,
-    "NetworkStatusUnknown": 4,
-}
-# libgammu errors after which the SMS may have left (no answer to the submission).
-_UNKNOWN_AFTER_SUBMIT = ("ERR_TIMEOUT",)
+# libgammu errors that mean the port is gone (unplugged) or dead: reopen it.
+_DEVICE_GONE = frozenset(
+    {
+        "ERR_DEVICEWRITEERROR",
+        "ERR_DEVICEREADERROR",
+        "ERR_DEVICENOTEXIST",
+        "ERR_DEVICEOPENERROR",
+        "ERR_DEVICENOTWORK",
+        "ERR_DEVICECHANGESPEEDERROR",
+        "ERR_TIMEOUT",
+    }
+)
+# ... and after which a submission may have left: the outcome is unknown, not failed
+# (libgammu does not say whether the PDU was written before the error).
+_UNKNOWN_AFTER_SUBMIT = _DEVICE_GONE
 
 
 def _gammu() -> Any:
@@ -80,6 +82,11 @@ class GammuModem:
         self._sm: Any = None
         self._sent: dict[int, tuple[str | None, int]] = {}  # MR -> (message id, part)
         self._poller: asyncio.Task[None] | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._closing = False
+        self.connected = asyncio.Event()
+        self._smsc: str | None = None
+        self.last_error: str | None = None
 
     async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -93,6 +100,12 @@ class GammuModem:
     # --- life cycle -----------------------------------------------------------------
 
     async def open(self) -> None:
+        await self._connect()
+        if self.config.poll_incoming:
+            await self.sweep()
+            self._poller = asyncio.create_task(self._poll())
+
+    async def _connect(self) -> None:
         gammu = _gammu()
 
         def init() -> Any:
@@ -113,9 +126,55 @@ class GammuModem:
         # ranges of its own test suite, so this is best effort (see the report).
         with contextlib.suppress(gammu.GSMError):
             await self._call(self._sm.SetIncomingSMS, True)
-        if self.config.poll_incoming:
-            await self.sweep()
-            self._poller = asyncio.create_task(self._poll())
+        # libgammu reads the SMSC before each send when given {"Location": 1}; on a
+        # vanished port that read fails as "No SMSC number given", which hides the
+        # real error. Read it once here instead.
+        self._smsc = self.config.smsc
+        if not self._smsc:
+            with contextlib.suppress(gammu.GSMError):
+                self._smsc = (await self._call(self._sm.GetSMSC, Location=1)).get("Number")
+        self.connected.set()
+        self.last_error = None
+
+    def _lost(self, exc: Exception) -> bool:
+        """True (and a reconnect scheduled) when `exc` means the device is gone."""
+        if type(exc).__name__ not in _DEVICE_GONE:
+            return False
+        self.connected.clear()
+        self.last_error = str(self._error("device lost", exc))
+        if self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = asyncio.create_task(self._reconnect())
+        return True
+
+    async def _check_alive(self) -> bool:
+        """After an unexplained error: True (and a reconnect scheduled) if the modem
+        no longer answers."""
+        gammu = _gammu()
+        if not os.path.exists(self.device):  # the USB device node went with the cable
+            return self._lost(gammu.ERR_DEVICENOTEXIST({"Text": "device node gone"}))
+        try:
+            await self._call(self._sm.GetSignalQuality)
+        except gammu.GSMError as exc:
+            return self._lost(exc)
+        return False
+
+    async def _reconnect(self) -> None:
+        delay = self.config.reconnect_min
+        old, self._sm = self._sm, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await self._call(old.Terminate)
+        while not self._closing:
+            await asyncio.sleep(delay)  # backoff: a replugged USB modem needs time
+            try:
+                await self._connect()
+                log.info("modem on %s (gammu): reconnected", self.device)
+                return
+            except ModemError as exc:
+                self.last_error = str(exc)
+                if "rejected the PIN" in str(exc):
+                    return  # never try a wrong PIN again
+                delay = min(delay * 2, self.config.reconnect_max)
 
     async def _unlock(self, gammu: Any) -> None:
         try:
@@ -140,10 +199,12 @@ class GammuModem:
             ) from exc
 
     async def close(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        self._closing = True
+        for task in (self._poller, self._reconnecting):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self._sm is not None:
             with contextlib.suppress(Exception):
                 await self._call(self._sm.Terminate)
@@ -169,16 +230,29 @@ class GammuModem:
             )
         results: list[SentPart] = []
         total = len(messages)
+        if not self.connected.is_set():
+            return SendResult(
+                outcome=Outcome.FAILED,
+                parts=[
+                    SentPart(part=n, parts=total, outcome=Outcome.NOT_SENT)
+                    for n in range(1, total + 1)
+                ],
+                error=f"modem on {self.device} (gammu): not connected "
+                f"({self.last_error or 'reconnecting'})",
+                error_class="transient",
+            )
         for n, message in enumerate(messages, 1):
-            message["SMSC"] = {"Location": 1}  # the SMSC stored in the modem
+            message["SMSC"] = {"Number": self._smsc} if self._smsc else {"Location": 1}
             message["Number"] = number
             if report:
                 message["Type"] = "Status_Report"  # libgammu's way to set TP-SRR
             try:
                 mr = await self._call(self._sm.SendSMS, message)
             except gammu.GSMError as exc:
-                code = type(exc).__name__
-                unknown = code in _UNKNOWN_AFTER_SUBMIT
+                # libgammu reports a vanished port during SendSMS as ERR_BUG ("Nobody is
+                # perfect...") rather than a device error: ask the modem to find out.
+                gone = self._lost(exc) or await self._check_alive()
+                unknown = gone or type(exc).__name__ in _UNKNOWN_AFTER_SUBMIT
                 results.append(
                     SentPart(
                         part=n,
@@ -231,10 +305,12 @@ class GammuModem:
             location = batch[0]["Location"]
 
     async def sweep(self) -> int:
+        if not self.connected.is_set():
+            return 0
         handed = 0
         for message in await self._call(self._read_all):
             if message["Type"] == "Deliver" and self.on_message is not None:
-                await self.on_message(self._incoming(message))
+                await self.on_message(incoming_of(message))
             elif message["Type"] == "Status_Report" and self.on_report is not None:
                 await self.on_report(self._report(message))
             else:
@@ -243,52 +319,29 @@ class GammuModem:
             await self._call(self._sm.DeleteSMS, Folder=0, Location=message["Location"])
         return handed
 
-    def _incoming(self, message: dict[str, Any]) -> IncomingSMS:
-        udh = message.get("UDH") or {}
-        parts = udh.get("AllParts") or 0
-        return IncomingSMS(
-            sender=message["Number"],
-            text=message["Text"],
-            timestamp=message["DateTime"] or datetime.now(UTC),
-            smsc=(message.get("SMSC") or {}).get("Number") or None,
-            pdu="",  # libgammu does not hand out the raw PDU
-            concat_reference=(udh.get("ID8bit") if udh.get("ID8bit", -1) >= 0 else None)
-            if parts > 1
-            else None,
-            concat_total=parts if parts > 1 else None,
-            concat_sequence=udh.get("PartNumber") if parts > 1 else None,
-            memory=message.get("Memory"),
-            index=message.get("Location"),
-        )
-
     def _report(self, message: dict[str, Any]) -> DeliveryReport:
-        status = int(message.get("DeliveryStatus") or 0)
-        meaning, delivered, final = status_meaning(status)
-        mr = int(message.get("MessageReference") or 0)
-        sent = self._sent.get(mr)
-        return DeliveryReport(
-            mr=mr,
-            recipient=message["Number"],
-            status=status,
-            meaning=meaning,
-            delivered=delivered,
-            final=final,
-            discharge_time=message.get("DateTime") or datetime.now(UTC),
-            message_id=sent[0] if sent else None,
-            part=sent[1] if sent else None,
-        )
+        sent = self._sent.get(int(message.get("MessageReference") or 0))
+        return report_of(message, sent)
 
     async def _poll(self) -> None:
+        gammu = _gammu()
         while True:
             await asyncio.sleep(self.config.poll_interval)
+            if not self.connected.is_set():
+                continue
             try:
                 await self.sweep()
+            except gammu.GSMError as exc:
+                if not self._lost(exc):
+                    log.warning("modem on %s (gammu): polling storage failed: %s", self.device, exc)
             except Exception:
                 log.exception("modem on %s (gammu): polling storage failed", self.device)
 
     # --- status ---------------------------------------------------------------------
 
     async def status(self) -> ModemStatus:
+        if not self.connected.is_set() or self._sm is None:
+            return ModemStatus(device=self.device, problems=[self.last_error or "not connected"])
         sm = self._sm
 
         async def ask(function: Callable[[], Any]) -> Any:
@@ -305,7 +358,7 @@ class GammuModem:
         security = await ask(sm.GetSecurityStatus)
         dbm = signal.get("SignalStrength")
         rssi = (dbm + 113) // 2 if isinstance(dbm, int) and dbm < 0 else None
-        stat = _STATE.get(network.get("State", ""))
+        stat = REGISTRATION_OF_STATE.get(network.get("State", ""))
         status = ModemStatus(
             device=self.device,
             manufacturer=await ask(sm.GetManufacturer),

@@ -22,10 +22,15 @@ from .session import Response
 log = logging.getLogger(__name__)
 
 Command = Callable[[str], Awaitable[Response]]
+_RECENT = 512
 
 
 def _digits(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit())
+
+
+class MemoryRefused(Exception):
+    """AT+CPMS refused the memory a URC or a sweep named."""
 
 
 class SentRef:
@@ -72,6 +77,9 @@ class Inbox:
         self._sent: dict[int, list[SentRef]] = {}  # MR -> recent parts with that MR
         self._lock = asyncio.Lock()  # one read-and-delete at a time
         self.read_memory = "SM"
+        # Messages handed on lately, oldest first: a re-read after a failed delete is
+        # recognised by (sender, SCTS, text, concat) and not handed on twice.
+        self._recent: dict[tuple[object, ...], None] = {}
 
     # --- status-report matching ------------------------------------------------------
 
@@ -112,7 +120,15 @@ class Inbox:
         if isinstance(message, Deliver):
             if self.on_message is None:
                 return False
+            key = (message.sender, message.timestamp, message.text, message.concat)
+            if key in self._recent:
+                # Handed on before, but its delete failed (port lost): spec §6.2 dedup.
+                log.info("%s: %s/%s already handed on; deleting", self.device, memory, index)
+                return True
             await self.on_message(incoming_of(message, pdu, memory, index))
+            self._recent[key] = None
+            while len(self._recent) > _RECENT:
+                del self._recent[next(iter(self._recent))]
             return True
         if isinstance(message, StatusReport):
             if self.on_report is not None:
@@ -137,7 +153,11 @@ class Inbox:
 
     async def read(self, command: Command, memory: str, index: int) -> None:
         async with self._lock:
-            switched = await self._use_memory(command, memory)
+            try:
+                switched = await self._use_memory(command, memory)
+            except MemoryRefused as exc:
+                log.warning("%s; left for the next sweep", exc)
+                return
             try:
                 response = await command(f"AT+CMGR={index}")
                 if not response.ok:
@@ -155,7 +175,11 @@ class Inbox:
     async def sweep(self, command: Command, memory: str = "SM") -> int:
         """AT+CMGL=4: everything stored; returns how many were handed on."""
         async with self._lock:
-            switched = await self._use_memory(command, memory)
+            try:
+                switched = await self._use_memory(command, memory)
+            except MemoryRefused as exc:
+                log.info("%s; not swept", exc)
+                return 0
             try:
                 response = await command("AT+CMGL=4")
                 handed = 0
@@ -176,9 +200,13 @@ class Inbox:
                     await self._use_memory(command, "SM")
 
     async def _use_memory(self, command: Command, memory: str) -> bool:
+        """Select `memory` for reading; True when it had to switch. Raises
+        MemoryRefused when the modem has no such memory (then nothing is read:
+        reading the current one instead would hand on the wrong slot)."""
         if memory.upper() == self.read_memory:
             return False
         response = await command(f'AT+CPMS="{memory.upper()}"')
-        if response.ok:
-            self.read_memory = memory.upper()
-        return response.ok
+        if not response.ok:
+            raise MemoryRefused(f"{self.device}: memory {memory}: {response.final.describe()}")
+        self.read_memory = memory.upper()
+        return True

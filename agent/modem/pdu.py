@@ -231,7 +231,11 @@ def encode_submit(
         bytes([first, 0x00])
         + encode_address(to, toa)
         + bytes([0x00, encode_dcs(alphabet, flash)])
-        + (bytes([encode_relative_validity(validity_minutes)]) if validity_minutes else b"")
+        + (
+            bytes([encode_relative_validity(validity_minutes)])
+            if validity_minutes is not None
+            else b""
+        )
     )
     smsc_field = encode_smsc(smsc)
 

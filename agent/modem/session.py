@@ -138,6 +138,8 @@ class ATSession:
             final = expired  # an answer without OK that some modems give (Wavecom CPIN)
         finally:
             self._final = None
+            if self.engine.pending is not None:
+                self.engine.expire()  # ended by an exception: nothing is in flight now
         return Response(self._lines, final)
 
     async def submit(
@@ -183,6 +185,8 @@ class ATSession:
                 return Response(self._lines, final)
             finally:
                 self._final = self._prompt = None
+                if self.engine.pending is not None:
+                    self.engine.expire()
 
     async def _escape(self) -> None:
         """Leave the SMS-edit state and forget the command, so the port is usable."""

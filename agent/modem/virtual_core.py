@@ -12,52 +12,12 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import msgspec
-
 from .pdu import PDUError, Submit, decode
 from .pdu_build import encode_deliver, encode_status_report, tpdu_length
+from .virtual_config import Stored, Submission, VirtualConfig
+from .virtual_text import stored_lines, submit_pdu, wanted_stat
 
-
-class VirtualConfig(msgspec.Struct, kw_only=True):
-    manufacturer: str = "smsbridge"
-    model: str = "Virtual GSM Modem"
-    firmware: str = "1.0"
-    imei: str = "356938035643809"
-    imsi: str = "230011234567890"
-    operator: str = "Virtual Operator"
-    smsc: str = "+420603052000"
-    rssi: int = 21  # +CSQ scale 0-31, 99 unknown
-    registration: int = 1  # +CREG stat: 1 home, 5 roaming, 2 searching ...
-    pin: str | None = None  # SIM PIN required when set
-    storage_size: int = 20
-    # Fault switches and vendor quirks.
-    cmgs_delay: float = 0.0  # seconds before +CMGS: the network round trip
-    report_delay: float = 0.0  # seconds from +CMGS to the status report
-    report_status: int = 0x00  # TP-ST of generated status reports
-    cms_error_rate: float = 0.0  # fraction of AT+CMGS answered with +CMS ERROR
-    cms_error_code: int = 500
-    seed: int = 0  # for cms_error_rate: runs are reproducible
-    huawei_rssi: bool = False  # ^RSSI inside responses; COMMAND NOT SUPPORT; ^CURC
-    bare_prompt: bool = False  # SIM7670G: "\r\n>\r\n" instead of "\r\n> "
-    cpin_no_ok: bool = False  # Wavecom: +CPIN: READY without OK
-    index0: bool = False  # Huawei: storage indices start at 0
-    sim_busy_after_pin: int = 0  # SIM commands answered +CME ERROR: 14 after the PIN
-    silent: bool = False  # answers nothing at all (a hung modem)
-
-
-class Submission(msgspec.Struct, frozen=True):
-    """One SMS-SUBMIT the modem accepted, as decoded by our codec."""
-
-    time: float
-    mr: int
-    pdu: str
-    submit: Submit
-
-
-class Stored(msgspec.Struct):
-    stat: int  # 0 REC UNREAD, 1 REC READ
-    pdu: str
-
+__all__ = ["Output", "Stored", "Submission", "VirtualConfig", "VirtualModemCore"]
 
 Output = tuple[float, bytes]  # (delay in seconds before sending, bytes)
 
@@ -87,6 +47,8 @@ class VirtualModemCore:
         self.smsc = self.config.smsc
         self._buffer = b""
         self._pdu_length = None
+        self.text_mode = False  # AT+CMGF=1
+        self._text_to: str | None = None  # recipient of a text-mode AT+CMGS
 
     # --- input ----------------------------------------------------------------------
 
@@ -181,6 +143,8 @@ class VirtualModemCore:
             if upper == "+CFUN?":
                 return self._lines("+CFUN: 1")
             return self._ok()
+        if self.config.no_sim and (name == "+CPIN" or name in _SIM_COMMANDS):
+            return self._cme(10)
         if name == "+CPIN":
             return self._cpin(cmd)
         if name in _SIM_COMMANDS:
@@ -204,10 +168,13 @@ class VirtualModemCore:
             return self._lines(identity[name])
         if name == "+CMGF":
             if upper == "+CMGF=?":
-                return self._lines("+CMGF: (0)")
+                return self._lines("+CMGF: (0,1)")
             if upper == "+CMGF?":
-                return self._lines("+CMGF: 0")
-            return self._ok() if upper == "+CMGF=0" else self._cms(303)
+                return self._lines(f"+CMGF: {int(self.text_mode)}")
+            if upper not in ("+CMGF=0", "+CMGF=1"):
+                return self._cms(303)
+            self.text_mode = upper == "+CMGF=1"
+            return self._ok()
         if name == "+CSMS":
             return self._lines("+CSMS: 0,1,1,1" if upper.endswith("?") else "+CSMS: 1,1,1")
         if name == "+CPMS":
@@ -290,16 +257,30 @@ class VirtualModemCore:
         return self._ok()
 
     def _cmgs(self, upper: str) -> list[Output]:
-        try:
-            self._pdu_length = int(upper.split("=", 1)[1])
-        except ValueError:
-            return self._cms(304)
+        argument = upper.split("=", 1)[1]
+        if self.text_mode:
+            self._text_to = argument.split(",")[0].strip().strip('"')
+            self._pdu_length = -1
+        else:
+            try:
+                self._pdu_length = int(argument)
+            except ValueError:
+                return self._cms(304)
         return [(0.0, b"\r\n>\r\n" if self.config.bare_prompt else b"\r\n> ")]
 
     def _pdu(self, pdu: str, *, aborted: bool) -> list[Output]:
         length, self._pdu_length = self._pdu_length, None
         if aborted:
+            self._text_to = None
             return self._ok()
+        if self._text_to is not None:  # text mode: the modem builds the SUBMIT
+            try:
+                pdu = submit_pdu(self._text_to, pdu)
+            except ValueError:
+                return self._cms(305)
+            finally:
+                self._text_to = None
+            length = tpdu_length(pdu)
         try:
             if tpdu_length(pdu) != length:
                 return self._cms(304)
@@ -353,16 +334,22 @@ class VirtualModemCore:
         slot = self.memories[self.read_mem].get(index) if index is not None else None
         if slot is None:
             return self._cms(321)
-        answer = self._lines(f"+CMGR: {slot.stat},,{tpdu_length(slot.pdu)}", slot.pdu)
+        if self.text_mode:
+            answer = self._lines(*stored_lines("+CMGR: ", slot.stat, slot.pdu))
+        else:
+            answer = self._lines(f"+CMGR: {slot.stat},,{tpdu_length(slot.pdu)}", slot.pdu)
         slot.stat = 1
         return answer
 
     def _cmgl(self, upper: str) -> list[Output]:
-        wanted = self._index(upper)
+        wanted = wanted_stat(upper.split("=", 1)[1]) if "=" in upper else 0
         lines: list[str] = []
         for index, slot in sorted(self.memories[self.read_mem].items()):
-            if wanted == 4 or wanted == slot.stat:
-                lines += [f"+CMGL: {index},{slot.stat},,{tpdu_length(slot.pdu)}", slot.pdu]
+            if wanted in (4, slot.stat):
+                if self.text_mode:
+                    lines += stored_lines(f"+CMGL: {index},", slot.stat, slot.pdu)
+                else:
+                    lines += [f"+CMGL: {index},{slot.stat},,{tpdu_length(slot.pdu)}", slot.pdu]
                 slot.stat = 1
         return self._lines(*lines)
 

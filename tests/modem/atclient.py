@@ -44,6 +44,12 @@ class ATClient:
         assert isinstance(final, Final)
         return [e.line for e in events if isinstance(e, Info)], final
 
+    def wait_final(self, timeout: float = 3.0) -> tuple[list[str], Final]:
+        events = self._events(Final, timeout)
+        final = events[-1]
+        assert isinstance(final, Final)
+        return [e.line for e in events if isinstance(e, Info)], final
+
     def send_pdu(self, length: int, pdu: str, timeout: float = 3.0) -> tuple[list[str], Final]:
         self.port.write(self.engine.send(f"AT+CMGS={length}"))
         events = self._events(Prompt, timeout)

@@ -362,3 +362,10 @@ def test_transcript_byte_by_byte() -> None:
 
 def test_discarded_is_an_event_type() -> None:
     assert Discarded("x", "y").line == "x"
+
+
+def test_late_cmgs_inside_another_commands_answer_is_a_urc() -> None:
+    assert run("AT+CMGL=4", b"\r\n+CMGS: 7\r\n\r\nOK\r\n") == [
+        Unsolicited("+CMGS", ["7"], "+CMGS: 7"),
+        Final(True, "OK"),
+    ]

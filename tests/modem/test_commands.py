@@ -88,3 +88,9 @@ def test_virtual_modem_command_prints_its_path_and_takes_control_lines(tmp_path)
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_probe_without_sim_says_so(virtual, capsys) -> None:
+    vm = virtual(no_sim=True)
+    assert main(["probe", vm.path, "--timeout", "1"]) == 2
+    assert "SIM not inserted (+CME ERROR 10): insert a SIM card" in capsys.readouterr().err

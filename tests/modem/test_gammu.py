@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from agent.modem.gammu_backend import GammuModem
@@ -44,5 +46,22 @@ async def test_libgammu_pin_required_is_a_clear_error(virtual) -> None:
     try:
         with pytest.raises(ModemError, match=r"SIM PIN required \(set 'pin' in the account\)"):
             await modem.open()
+    finally:
+        await modem.close()
+
+
+async def test_libgammu_backend_reconnects_after_unplug_and_never_reports_sent(virtual) -> None:
+    vm = virtual()
+    modem = GammuModem(fast_config(vm.path, poll_incoming=False, reconnect_min=0.2))
+    await modem.open()
+    try:
+        vm.unplug()
+        lost = await modem.send("+420777123456", "while unplugged")
+        assert lost.outcome in (Outcome.UNKNOWN, Outcome.FAILED)
+        assert not modem.connected.is_set()
+        vm.replug()
+        await asyncio.wait_for(modem.connected.wait(), 30)
+        assert (await modem.send("+420777123456", "back")).outcome is Outcome.SENT
+        assert [s.submit.text for s in vm.submissions] == ["back"]
     finally:
         await modem.close()

@@ -76,7 +76,7 @@ async def test_unplug_after_a_pdu_was_taken_makes_that_part_unknown(virtual, dri
 
 async def test_a_modem_that_stops_answering_is_reopened(virtual, driver) -> None:
     vm = virtual()
-    modem = driver(vm.path, command_timeout=0.3)
+    modem = driver(vm.path, command_timeout=1.0)
     await modem.open()
     vm.core.config.silent = True
     status = await modem.status()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from agent.modem.at import Prompt
 from agent.modem.pdu import Deliver, StatusReport, decode, encode_submit
 from agent.modem.virtual import VirtualModem
 from agent.modem.virtual_core import VirtualConfig
@@ -188,3 +189,22 @@ def test_unplug_closes_the_device_and_replug_reboots(make, tmp_path) -> None:
         client.close()
     finally:
         modem.stop()
+
+
+def test_text_mode_send_and_read(make) -> None:
+    modem, client = make()
+    assert client.command("ATE0")[1].ok  # no echo of the typed text to tell apart
+    assert client.command("AT+CMGF=1")[1].ok
+    client.port.write(client.engine.send('AT+CMGS="+420777123456"'))
+    client._events(Prompt, 3.0)
+    client.port.write(b"Hello text mode\x1a")
+    lines, final = client.wait_final()
+    assert final.ok and lines == ["+CMGS: 1"]
+    assert modem.submissions[0].submit.text == "Hello text mode"
+    modem.deliver("+420111222333", "Ahoj")
+    modem.wait_for(lambda m: m.core.memories["SM"])
+    lines, _ = client.command('AT+CMGL="ALL"')
+    assert lines[0].startswith('+CMGL: 1,"REC UNREAD","+420111222333",,"')
+    assert lines[1] == "Ahoj"
+    lines, _ = client.command("AT+CMGR=1")
+    assert lines[0].startswith('+CMGR: "REC READ","+420111222333"')
