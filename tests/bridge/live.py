@@ -35,19 +35,34 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def live_server(db_url: str, key_file: str) -> AsyncIterator[LiveServer]:
+async def live_server(
+    db_url: str, key_file: str, tls: tuple[str, str, str] | None = None
+) -> AsyncIterator[LiveServer]:
+    """`tls`: (certificate chain, key, CA that signed it) to serve https/wss."""
     settings = Settings(db=db_url, key_file=key_file)
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=3,  # a refused TLS handshake can leave a socket behind
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started, what="uvicorn to start")
     port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    scheme = "https" if tls else "http"
+    url = f"{scheme}://localhost:{port}" if tls else f"http://127.0.0.1:{port}"
+    ws_url = f"wss://localhost:{port}/agent" if tls else f"ws://127.0.0.1:{port}/agent"
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as http:
+    verify: bool | str = tls[2] if tls else True
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10, verify=verify) as http:
         try:
-            yield LiveServer(url, f"ws://127.0.0.1:{port}/agent", http, server)
+            yield LiveServer(url, ws_url, http, server)
         finally:
             server.should_exit = True
             await asyncio.wait_for(task, 15)
