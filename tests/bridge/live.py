@@ -4,6 +4,7 @@ agent process-in-a-task talking to it over a real WebSocket."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -59,7 +60,7 @@ async def live_server(
     url = f"{scheme}://localhost:{port}" if tls else f"http://127.0.0.1:{port}"
     ws_url = f"wss://localhost:{port}/agent" if tls else f"ws://127.0.0.1:{port}/agent"
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    verify: bool | str = tls[2] if tls else True
+    verify: bool | ssl.SSLContext = ssl.create_default_context(cafile=tls[2]) if tls else True
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10, verify=verify) as http:
         try:
             yield LiveServer(url, ws_url, http, server)
