@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from . import keys
+from .accounts.cache import AccountCache
 from .bootstrap import seed
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
@@ -36,6 +37,7 @@ class Server:
     writer: MessageWriter
     states: StateRecorder
     metrics: Metrics
+    accounts: AccountCache
     # The admin token generated at this start (None when it came from the environment or
     # the database already existed). Printed once by the CLI, never logged.
     new_admin_token: str | None = None
@@ -64,7 +66,7 @@ async def open_server(
         token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
         async with sessions.begin() as session:
             generated = await seed(session, token or None)
-        writer = MessageWriter(sessions, settings.commit_batch)
+        writer = MessageWriter(engine, settings.commit_batch)
         server = Server(
             settings=settings,
             engine=engine,
@@ -74,6 +76,7 @@ async def open_server(
             writer=writer,
             states=StateRecorder(sessions),
             metrics=Metrics(),
+            accounts=AccountCache(sessions, box),
             new_admin_token=generated,
         )
         await writer.start()

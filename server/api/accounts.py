@@ -119,9 +119,11 @@ async def create_account(
                 await clear_default(session)
             session.add(account)
             await session.flush()
-            return to_out(account, data.owner)
+            out = to_out(account, data.owner)
     except IntegrityError:
         raise _name_taken(data.name) from None
+    server.accounts.invalidate()  # the send path reads accounts from this cache
+    return out
 
 
 @patch(
@@ -141,9 +143,11 @@ async def update_account(
             if data.owner is not UNSET:
                 owner = data.owner
             await session.flush()
-            return to_out(account, owner)
+            out = to_out(account, owner)
     except IntegrityError:
         raise _name_taken(str(data.name)) from None
+    server.accounts.invalidate()
+    return out
 
 
 async def _apply_patch(
@@ -187,3 +191,4 @@ async def delete_account(server: ServerDep, caller: CallerDep, account_id: Accou
     async with server.sessions.begin() as session:
         account, _ = await _load(session, account_id, caller)
         await session.delete(account)
+    server.accounts.invalidate()
