@@ -7,13 +7,14 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from . import keys
 from .accounts.cache import AccountCache
 from .bootstrap import seed
+from .callers import TokenCache
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
 from .gateways.base import Registry
@@ -38,13 +39,10 @@ class Server:
     states: StateRecorder
     metrics: Metrics
     accounts: AccountCache
+    callers: TokenCache
     # The admin token generated at this start (None when it came from the environment or
     # the database already existed). Printed once by the CLI, never logged.
     new_admin_token: str | None = None
-    auth_cache: dict[str, tuple[float, object]] = field(default_factory=dict)
-
-    def forget_tokens(self) -> None:
-        self.auth_cache.clear()
 
 
 @contextlib.asynccontextmanager
@@ -77,6 +75,7 @@ async def open_server(
             states=StateRecorder(sessions),
             metrics=Metrics(),
             accounts=AccountCache(sessions, box),
+            callers=TokenCache(sessions),
             new_admin_token=generated,
         )
         await writer.start()
