@@ -53,48 +53,69 @@ class Sink:
         self.jobs += len(jobs)
 
 
-async def serve(db: str, port: int, key_file: str) -> None:
-    sys.setswitchinterval(float(os.environ.get("BENCH_SWITCH", "0.005")))
-    import uvicorn
+BENCH_SETTINGS_ENV = "SMSBRIDGE_BENCH_SETTINGS"
+
+
+def bench_app() -> object:
+    """The app each uvicorn worker runs: the real one, every gateway an in-memory sink."""
+    import msgspec
+    from litestar import Litestar
 
     from server.app import create_app
     from server.gateways.base import Registry
-    from server.runtime import open_server
     from server.settings import Settings
     from sms.model import GatewayType
 
-    settings = Settings(db=db, port=port, key_file=key_file, log_level="warning")
+    sys.setswitchinterval(float(os.environ.get("BENCH_SWITCH", "0.005")))
+    settings = msgspec.json.decode(os.environ[BENCH_SETTINGS_ENV], type=Settings)
     sink = Sink()
-    gateways = Registry(dict.fromkeys(GatewayType, sink))
-    async with open_server(settings, gateways=gateways, admin_token=TOKEN) as server:
-        app = create_app(settings, server)
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
-        )
-        srv = uvicorn.Server(config)
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, lambda: setattr(srv, "should_exit", True))
-        serving = asyncio.create_task(srv.serve())
-        while not srv.started:  # uvicorn has no "listening" callback; it sets this flag
-            if serving.done():
-                await serving
-                return
-            await asyncio.sleep(0.01)
-        print("READY", flush=True)
-        cpu_at_start = time.process_time()
-        await serving
-        print(
-            json.dumps(
-                {
-                    "batches": server.writer.batches,
-                    "rows": server.writer.rows,
-                    "sink": sink.jobs,
-                    # CPU the server used while serving (threads included), not its start-up
-                    "cpu_s": round(time.process_time() - cpu_at_start, 2),
-                }
-            ),
-            flush=True,
-        )
+    app = create_app(settings, gateways=Registry(dict.fromkeys(GatewayType, sink)))
+    cpu_at_start: list[float] = []
+
+    def started(_: Litestar) -> None:
+        cpu_at_start.append(time.process_time())
+
+    def stopping(app: Litestar) -> None:
+        server = app.state.server
+        stats = {
+            "batches": server.writer.batches,
+            "rows": server.writer.rows,
+            "sink": sink.jobs,
+            # CPU this worker used while serving (its threads too), not its start-up
+            "cpu_s": round(time.process_time() - cpu_at_start[0], 2),
+        }
+        print(json.dumps(stats), flush=True)
+
+    app.on_startup.append(started)
+    app.on_shutdown.append(stopping)
+    return app
+
+
+def serve(db: str, port: int, key_file: str, workers: int) -> None:
+    import msgspec
+    import uvicorn
+
+    from server.runtime import open_server
+    from server.settings import Settings
+
+    settings = Settings(db=db, port=port, key_file=key_file, log_level="warning")
+
+    async def prepare() -> None:  # migrate and seed once, before the workers start
+        async with open_server(settings, admin_token=TOKEN):
+            pass
+
+    run_loop(prepare)
+    os.environ[BENCH_SETTINGS_ENV] = msgspec.json.encode(settings).decode()
+    uvicorn.run(
+        "bench.server:bench_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+    )
 
 
 def run_loop(coro_fn: Callable[[], object]) -> object:
@@ -266,8 +287,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_healthy(port: int, proc: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Poll /healthz: with several workers there is no single "listening" line to wait for."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"bench: the server exited with {proc.returncode}")
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r,
+        ):
+            if r.status == 200:
+                return
+        time.sleep(0.2)
+    raise SystemExit("bench: the server did not become healthy")
+
+
 @contextlib.contextmanager
-def server_process(db: str, tmp: Path) -> Iterator[tuple[int, dict[str, object]]]:
+def server_process(db: str, tmp: Path, workers: int) -> Iterator[tuple[int, dict[str, object]]]:
     port = free_port()
     stats: dict[str, object] = {}
     proc = subprocess.Popen(
@@ -285,29 +324,25 @@ def server_process(db: str, tmp: Path) -> Iterator[tuple[int, dict[str, object]]
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.strip() == "READY":
-            break
-    else:
-        raise SystemExit(f"bench: the server did not start (exit {proc.wait()})")
+    wait_until_healthy(port, proc)
     try:
         yield port, stats
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
-        for line in out.splitlines():
+        for line in out.splitlines():  # one line per worker: add them up
             if line.startswith("{"):
-                stats.update(json.loads(line))
+                for key, value in json.loads(line).items():
+                    stats[key] = stats.get(key, 0) + value  # type: ignore[operator]
 
 
-def bench_smsbridge(kind: str, clients: int, seconds: float, warmup: float) -> Result:
+def bench_smsbridge(kind: str, clients: int, seconds: float, warmup: float, workers: int) -> Result:
     make_db = sqlite_db if kind == "sqlite" else postgres_db
     with make_db() as (db, tmp):
-        with server_process(db, tmp) as (port, stats):
+        with server_process(db, tmp, workers) as (port, stats):
             result = run_loop(
                 lambda: load(
-                    f"smsbridge ({kind})",
+                    f"smsbridge ({kind}, {workers}w)",
                     "127.0.0.1",
                     port,
                     smsbridge_request("127.0.0.1", port),
@@ -343,8 +378,9 @@ def report(results: list[Result], clients: int) -> str:
                 f"{r.extra['rows']} rows in {r.extra['batches']} commits "
                 f"({int(r.extra['rows']) / max(1, int(r.extra['batches'])):.0f}/commit)"
             )
-        if r.extra.get("cpu_s") and r.accepted:
-            notes.append(f"server CPU {float(r.extra['cpu_s']) * 1000 / r.accepted:.2f} ms/msg")
+        if r.extra.get("cpu_s") and r.extra.get("rows"):
+            cpu_ms = float(r.extra["cpu_s"]) * 1000 / int(r.extra["rows"])
+            notes.append(f"server CPU {cpu_ms:.2f} ms/msg")
         if base is not None and r is not base and base.rate:
             notes.append(f"{r.rate / base.rate:.2f}x Kannel")
         other = {s: n for s, n in r.statuses.items() if not 200 <= s < 300}
@@ -365,22 +401,17 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--db", required=True)
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--key-file", required=True)
+    s.add_argument("--workers", type=int, default=1)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=1, help="sms-server processes")
     parser.add_argument("--kannel", action="store_true", help="also run Kannel's sendsms")
     parser.add_argument("--json", action="store_true", help="print results as JSON too")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        if profile := os.environ.get("BENCH_PROFILE"):  # a cProfile dump of the server
-            import cProfile
-
-            with cProfile.Profile() as prof:
-                run_loop(lambda: serve(args.db, args.port, args.key_file))
-            prof.dump_stats(profile)
-        else:
-            run_loop(lambda: serve(args.db, args.port, args.key_file))
+        serve(args.db, args.port, args.key_file, args.workers)
         return 0
 
     results: list[Result] = []
@@ -392,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for kind in kinds:
-        results.append(bench_smsbridge(kind, args.clients, args.seconds, args.warmup))
+        results.append(bench_smsbridge(kind, args.clients, args.seconds, args.warmup, args.workers))
     print(report(results, args.clients))
     if args.json:
         print(
