@@ -12,6 +12,7 @@ from server.db.tables import Account, Message
 from server.gateways.loopback import Loopback
 from server.messages.inbound import store_inbound
 from server.runtime import Server
+from sms.model import GatewayType
 from tests.server.conftest import Api, error_of
 
 TO = "+420774884138"
@@ -71,8 +72,6 @@ async def test_message_handed_to_its_gateway_moves_to_sent(api: Api, loopback: L
 async def test_the_gateway_receives_the_accounts_secrets(api: Api, server: Server) -> None:
     account = await api.account(name="Brana", gateway="smsbrana", config="login = a\npassword = pw")
     loop = Loopback()
-    from sms.model import GatewayType
-
     server.gateways.replace(GatewayType.SMSBRANA, loop)
     await api.post("/api/messages", json={"to": TO, "text": "x", "account": account["id"]})
     assert [(j.config, dict(j.secrets)) for j in loop.jobs] == [
@@ -345,3 +344,14 @@ async def test_list_pages_with_next(api: Api) -> None:
 )
 async def test_bad_list_parameters_are_bad_requests(api: Api, query: str) -> None:
     assert error_of(await api.get(f"/api/messages{query}")) == (400, "invalid_request")
+
+
+async def test_a_failing_gateway_leaves_the_message_queued(api: Api, server: Server) -> None:
+    class Broken:
+        async def hand_off(self, jobs: list[object]) -> None:
+            raise RuntimeError("gateway down")
+
+    server.gateways.replace(GatewayType.SMSBRANA, Broken())
+    r = await api.post("/api/messages", json={"to": TO, "text": "x"})
+    assert r.status_code == 202
+    assert (await api.get(f"/api/messages/{r.json()['id']}")).json()["state"] == "queued"
