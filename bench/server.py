@@ -227,7 +227,9 @@ async def load(
 
 def smsbridge_request(host: str, port: int) -> Callable[[int], bytes]:
     def make(n: int) -> bytes:
-        body = json.dumps({"to": "+420774884138", "text": f"bench message {n}"}).encode()
+        # A different recipient each time (the 77x mobile range), as a CRM's sending has.
+        to = f"+42077{n % 10**7:07d}"
+        body = json.dumps({"to": to, "text": f"bench message {n}"}).encode()
         return (
             f"POST /api/messages HTTP/1.1\r\nHost: {host}:{port}\r\n"
             f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
@@ -462,7 +464,7 @@ def bench_kannel(clients: int, seconds: float, warmup: float) -> Result:
 
             def request(n: int) -> bytes:
                 return (
-                    f"GET /cgi-bin/sendsms?username=bench&password=bench&to=%2B420774884138"
+                    f"GET /cgi-bin/sendsms?username=bench&password=bench&to=%2B42077{n % 10**7:07d}"
                     f"&text=bench+message+{n} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
                 ).encode()
 
