@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy.engine import make_url
@@ -19,7 +19,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     port: int = 8765
     # Where the server key lives; default: beside a SQLite file, else the working directory.
     key_file: str | None = None
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Group commit: at most this many messages are written in one transaction.
     commit_batch: int = 512
     # Server processes sharing the port. Each has its own caches: an account change made

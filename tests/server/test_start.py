@@ -127,3 +127,8 @@ def test_sms_server_starts_serves_and_keeps_its_data(tmp_path: Path) -> None:
         assert again.token is None  # printed once, on the first start only
         listed = httpx.get(f"{again.url}/api/messages", headers=headers).json()["messages"]
         assert [m["to"] for m in listed] == ["9000"]
+
+
+def test_unknown_log_level_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--log-level", "chatty"]) == 2
+    assert "log_level" in capsys.readouterr().err
