@@ -355,3 +355,13 @@ async def test_a_failing_gateway_leaves_the_message_queued(api: Api, server: Ser
     r = await api.post("/api/messages", json={"to": TO, "text": "x"})
     assert r.status_code == 202
     assert (await api.get(f"/api/messages/{r.json()['id']}")).json()["state"] == "queued"
+
+
+@pytest.mark.parametrize(("to", "status"), [("٠)０3", 422), ("７７４ ８８４ １３８", 202)])
+async def test_numbers_in_other_scripts_digits_are_read_not_crashed_on(
+    api: Api, to: str, status: int
+) -> None:
+    r = await api.post("/api/messages", json={"to": to, "text": "x"})
+    assert r.status_code == status, r.text
+    if status == 202:
+        assert (await api.get(f"/api/messages/{r.json()['id']}")).json()["to"] == TO
