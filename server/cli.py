@@ -13,6 +13,8 @@ from pathlib import Path
 
 import msgspec
 import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from . import logs
 from .db.engine import DatabaseURLError, async_url
@@ -143,8 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             runner.run(serve(settings) if settings.workers == 1 else prepare(settings))
         if settings.workers > 1:
             serve_workers(settings)
-    except ServerKeyError as exc:
+    except (ServerKeyError, DatabaseURLError) as exc:
         print(f"sms-server: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, DBAPIError) as exc:
+        # The usual first-start trouble: the database is down, refuses us, or does not exist.
+        where = make_url(settings.db).render_as_string(hide_password=True)
+        print(f"sms-server: cannot use the database {where}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

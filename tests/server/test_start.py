@@ -132,3 +132,22 @@ def test_sms_server_starts_serves_and_keeps_its_data(tmp_path: Path) -> None:
 def test_unknown_log_level_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--log-level", "chatty"]) == 2
     assert "log_level" in capsys.readouterr().err
+
+
+def test_unreachable_database_is_reported_not_traced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = str(tmp_path / "k")
+    assert cli.main(["--db", "postgresql://nobody:secret@127.0.0.1:1/x", "--key-file", key]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "sms-server: cannot use the database postgresql://nobody:***@127.0.0.1:1/x"
+    )
+    assert "secret" not in err
+
+
+def test_missing_database_driver_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--db", "mysql://root@127.0.0.1/x", "--key-file", str(tmp_path / "k")]) == 1
+    assert "pip install" in capsys.readouterr().err
