@@ -123,10 +123,15 @@ def test_sms_server_starts_serves_and_keeps_its_data(tmp_path: Path) -> None:
     assert (tmp_path / "smsbridge.sqlite").exists()
     assert (tmp_path / "smsbridge.key").stat().st_mode & 0o777 == 0o600
 
-    with sms_server(tmp_path) as again:
+    # Restarted with two worker processes: same data, no second admin token.
+    with sms_server(tmp_path, "--workers", "2") as again:
         assert again.token is None  # printed once, on the first start only
-        listed = httpx.get(f"{again.url}/api/messages", headers=headers).json()["messages"]
-        assert [m["to"] for m in listed] == ["9000"]
+        # Workers may still be starting: the socket queues the requests meanwhile.
+        with httpx.Client(base_url=again.url, headers=headers, timeout=60) as client:
+            r = client.post("/api/messages", json={"to": "9001", "text": "y"})
+            assert r.status_code == 202
+            listed = client.get("/api/messages").json()["messages"]
+        assert [m["to"] for m in listed] == ["9000", "9001"]
 
 
 def test_unknown_log_level_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
