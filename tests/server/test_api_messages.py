@@ -365,3 +365,24 @@ async def test_numbers_in_other_scripts_digits_are_read_not_crashed_on(
     assert r.status_code == status, r.text
     if status == 202:
         assert (await api.get(f"/api/messages/{r.json()['id']}")).json()["to"] == TO
+
+
+async def test_messages_outlive_their_deleted_account(api: Api) -> None:
+    account = await api.account(name="Gone")
+    body = {"to": TO, "text": "x", "account": account["id"]}
+    sent = (await api.post("/api/messages", json=body)).json()
+    assert (await api.delete(f"/api/accounts/{account['id']}")).status_code == 204
+    got = (await api.get(f"/api/messages/{sent['id']}")).json()
+    assert (got["account"], got["gateway"], got["state"]) == (None, "url", "sent")
+    r = await api.post("/api/messages", json=body)  # the cache forgot it too
+    assert error_of(r) == (422, "unknown_account")
+
+
+async def test_preview_with_someone_elses_account_is_forbidden(api: Api) -> None:
+    await api.user("alice", "send")
+    bob = await api.user("bob", "send")
+    account = await api.account(name="Alice's", owner="alice")
+    r = await api.post(
+        "/api/messages/preview", token=bob, json={"text": "x", "account": account["id"]}
+    )
+    assert error_of(r) == (403, "forbidden")
