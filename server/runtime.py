@@ -7,18 +7,20 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from sms.model import GatewayType
 
 from . import keys
+from .accounts.cache import AccountCache
 from .agents.applier import Applier
 from .agents.dispatch import Dispatcher
 from .agents.gateway import AgentGateway
 from .agents.hub import Hub
 from .bootstrap import seed
+from .callers import TokenCache
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
 from .gateways.base import Registry
@@ -42,16 +44,14 @@ class Server:
     writer: MessageWriter
     states: StateRecorder
     metrics: Metrics
+    accounts: AccountCache
+    callers: TokenCache
     hub: Hub
     applier: Applier
     dispatcher: Dispatcher
     # The admin token generated at this start (None when it came from the environment or
     # the database already existed). Printed once by the CLI, never logged.
     new_admin_token: str | None = None
-    auth_cache: dict[str, tuple[float, object]] = field(default_factory=dict)
-
-    def forget_tokens(self) -> None:
-        self.auth_cache.clear()
 
 
 @contextlib.asynccontextmanager
@@ -73,7 +73,7 @@ async def open_server(
         token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
         async with sessions.begin() as session:
             generated = await seed(session, token or None)
-        writer = MessageWriter(sessions, settings.commit_batch)
+        writer = MessageWriter(engine, settings.commit_batch)
         hub = Hub(engine)
         registry = gateways or Registry()
         agent_gateway = AgentGateway(hub)
@@ -89,6 +89,8 @@ async def open_server(
             writer=writer,
             states=StateRecorder(sessions),
             metrics=Metrics(),
+            accounts=AccountCache(sessions, box),
+            callers=TokenCache(sessions),
             hub=hub,
             applier=Applier(sessions),
             dispatcher=Dispatcher(sessions, hub.process_id),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from typing import Annotated
 
@@ -11,22 +12,22 @@ from litestar import get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from sms.model import Direction, GatewayType, MessageState
 from sms.phone import NumberKind, PhoneNumberError, normalize
 
-from ..accounts.config import stored_values
-from ..accounts.store import usable_by, with_owner
-from ..db.tables import Account, Message
+from ..accounts.cache import AccountView
+from ..db.tables import Message
 from ..gateways.base import Job
 from ..messages.compose import Composition, compose
 from ..messages.visibility import visible_to
-from .auth import CallerDep, ServerDep
+from ..runtime import Server
+from .auth import Caller, CallerDep, ServerDep
 from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, unprocessable
 from .schemas import MAX_ID, Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
+log = logging.getLogger("smsbridge.server.messages")
 
 
 def recipient(raw: str) -> str:
@@ -39,22 +40,23 @@ def recipient(raw: str) -> str:
     return address.value
 
 
-async def choose_account(session: AsyncSession, caller: CallerDep, wanted: int | None) -> Account:
+async def choose_account(server: Server, caller: Caller, wanted: int | None) -> AccountView:
     """The named account if the caller may send with it, else the default one."""
     if wanted is not None:
-        row = (await session.execute(with_owner().where(Account.id == wanted))).first()
-        if row is None:
+        account = await server.accounts.get(wanted)
+        if account is None:
             raise unprocessable("unknown_account", f"account: there is no account {wanted}")
-        account, owner = row
-        if account.owner_id is not None and account.owner_id != caller.id:
-            raise forbidden(f"account {wanted} belongs to {owner!r}; only its owner sends with it")
+        if not account.usable_by(caller.id):
+            raise forbidden(
+                f"account {wanted} belongs to {account.owner!r}; only its owner sends with it"
+            )
         return account
-    row = (await session.execute(usable_by(caller.id).where(Account.is_default.is_(True)))).first()
-    if row is None:
+    found = await server.accounts.default_for(caller.id)
+    if found is None:
         raise unprocessable(
             "no_account", "account: there is no default account you may send with; name one"
         )
-    return row[0]
+    return found
 
 
 def check_fits(comp: Composition, gateway: GatewayType) -> None:
@@ -71,7 +73,7 @@ def request_hash(to: str, text: str, account: int | None) -> str:
     return hashlib.sha256(f"{to}\x00{account}\x00{text}".encode()).hexdigest()
 
 
-async def replay(server: ServerDep, caller: CallerDep, key: str, digest: str) -> Accepted | None:
+async def replay(server: Server, caller: Caller, key: str, digest: str) -> Accepted | None:
     """The first answer for this Idempotency-Key, or None when the key is new."""
     async with server.sessions() as session:
         found = (
@@ -121,9 +123,8 @@ async def send_message(
     digest = request_hash(to, data.text, data.account)
     if idempotency_key and (first := await replay(server, caller, idempotency_key, digest)):
         return first
-    async with server.sessions() as session:
-        account = await choose_account(session, caller, data.account)
-    gateway = GatewayType(account.gateway)
+    account = await choose_account(server, caller, data.account)
+    gateway = account.gateway
     comp = compose(data.text, strip=account.strip_diacritics, gateway=gateway)
     check_fits(comp, gateway)
     message_id = uuid.uuid4().hex
@@ -155,10 +156,15 @@ async def send_message(
         to=to,
         text=comp.text,
         parts=comp.parts,
-        config=stored_values(account.config),
-        secrets=server.box.open(account.secrets),
+        config=account.config,
+        secrets=account.secrets,
     )
-    await server.gateways.get(gateway).hand_off([job])
+    try:
+        await server.gateways.get(gateway).hand_off([job])
+    except Exception:
+        # The message is committed as `queued`, which stays true; the 202 stands and the
+        # gateway's failure is the operator's to see, not the caller's to retry.
+        log.exception("gateway %s refused message %s at hand-off", gateway, message_id)
     return Accepted(message_id, MessageState.QUEUED, comp.parts)
 
 
@@ -173,10 +179,8 @@ async def preview_message(
     server: ServerDep, caller: CallerDep, data: JSONBody[PreviewIn]
 ) -> PreviewOut:
     to = recipient(data.to) if data.to is not None else None
-    async with server.sessions() as session:
-        account = await choose_account(session, caller, data.account)
-    gateway = GatewayType(account.gateway)
-    comp = compose(data.text, strip=account.strip_diacritics, gateway=gateway)
+    account = await choose_account(server, caller, data.account)
+    comp = compose(data.text, strip=account.strip_diacritics, gateway=account.gateway)
     return PreviewOut(
         to=to,
         account=account.id,

@@ -4,7 +4,6 @@ errors name the field (`Expected str, got int - at $.name`) and reach the caller
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Annotated
 
 import msgspec
@@ -13,6 +12,8 @@ from msgspec import UNSET, UnsetType
 from agent.bridge.protocol import LineStatus
 from sms.model import Direction, GatewayType, MessageState, Sharing
 from sms.segment import Encoding
+
+from ..callers import Right
 
 Name = Annotated[
     str,
@@ -27,12 +28,6 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
 ConfigText = Annotated[str, msgspec.Meta(max_length=10000)]
 MAX_ID = 2**31 - 1  # the database's INTEGER; a larger id cannot exist, so it is a 400
 AccountId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
-
-
-class Right(enum.StrEnum):
-    ADMIN = "admin"
-    SEND = "send"
-    READ = "read"
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -163,8 +158,9 @@ class MessagePage(msgspec.Struct):
 
 
 class Health(msgspec.Struct):
-    status: str
-    database: str
+    status: str  # "ok" or "unavailable"
+    database: str  # "ok" or what went wrong reaching it
+    writer: str  # "ok" or "stopped": the group-commit writer that stores sent messages
 
 
 REQUEST_BODIES = (UserIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)

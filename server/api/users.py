@@ -7,9 +7,10 @@ from litestar.params import JSONBody
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..callers import parse_rights
 from ..db.tables import User
 from ..tokens import USER_PREFIX, hash_token, new_token
-from .auth import CallerDep, ServerDep, parse_rights, require_admin
+from .auth import CallerDep, ServerDep, require_admin
 from .errors import AUTH, conflict, documented
 from .schemas import Right, UserCreated, UserIn, UserOut
 

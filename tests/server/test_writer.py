@@ -39,7 +39,7 @@ async def stored_ids(server: Server) -> set[str]:
 
 
 async def test_concurrent_messages_share_transactions(server: Server) -> None:
-    writer = MessageWriter(server.sessions, batch_max=64)
+    writer = MessageWriter(server.engine, batch_max=64)
     await writer.start()
     try:
         rows = [row() for _ in range(200)]
@@ -57,7 +57,7 @@ async def test_concurrent_messages_share_transactions(server: Server) -> None:
 
 
 async def test_a_bad_row_fails_alone(server: Server) -> None:
-    writer = MessageWriter(server.sessions)
+    writer = MessageWriter(server.engine)
     await writer.start()
     try:
         await writer.insert(row("taken"))
@@ -73,7 +73,7 @@ async def test_a_bad_row_fails_alone(server: Server) -> None:
 
 
 async def test_a_stopped_writer_refuses_work(server: Server) -> None:
-    writer = MessageWriter(server.sessions)
+    writer = MessageWriter(server.engine)
     with pytest.raises(WriterStopped):
         await writer.insert(row())
 
