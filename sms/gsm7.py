@@ -53,6 +53,7 @@ _TO_SEPTETS = {ord(ch): chr(code) for ch, code in _BASIC_CODE.items()} | {
     ord(ch): "\x1b" + chr(code) for ch, code in _EXT_CODE.items()
 }
 _FROM_SEPTETS = {i: ch for i, ch in enumerate(BASIC_TABLE) if i != ESC}
+_ESCAPE_PAIRS = tuple(("\x1b" + BASIC_TABLE[code], ch) for code, ch in EXTENSION_TABLE.items())
 
 
 def char_septets(char: str) -> int:
@@ -100,13 +101,14 @@ def decode(septets: list[int] | bytes) -> str:
         return text.translate(_FROM_SEPTETS)
     if "\x1b\x1b" in text or text.endswith("\x1b"):
         return _decode_slow(raw)
-    head, *rest = text.split("\x1b")
-    out = [head.translate(_FROM_SEPTETS)]
-    for chunk in rest:  # chunk[0] is the code that followed ESC
-        code = ord(chunk[0])
-        out.append(EXTENSION_TABLE.get(code) or BASIC_TABLE[code])
-        out.append(chunk[1:].translate(_FROM_SEPTETS))
-    return "".join(out)
+    # Translated, an escape pair reads ESC + the basic character of its code: swap the
+    # ten defined pairs for their extension characters; an ESC left over precedes an
+    # undefined code, which shows as its basic character (TS 23.038).
+    text = text.translate(_FROM_SEPTETS)
+    for pair, char in _ESCAPE_PAIRS:
+        if pair in text:
+            text = text.replace(pair, char)
+    return text.replace("\x1b", "")
 
 
 def _decode_slow(raw: bytes) -> str:

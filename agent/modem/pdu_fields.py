@@ -214,11 +214,12 @@ class Coding(msgspec.Struct, frozen=True):
     message_class: int | None = None
 
 
-def decode_dcs(dcs: int, offset: int | None = None) -> Coding:
+def _coding(dcs: int) -> Coding | None:
+    """The coding a DCS octet announces; None for compressed data, which we cannot read."""
     group = dcs >> 4
     if group <= 0x7:  # 00xx / 01xx: general data coding (01xx = automatic deletion)
         if dcs & 0x20:
-            raise PDUError(f"compressed data (DCS {dcs:02X}) is not supported", offset=offset)
+            return None
         alphabet = (Alphabet.GSM7, Alphabet.DATA8, Alphabet.UCS2, Alphabet.DATA8)[(dcs >> 2) & 3]
         return Coding(alphabet, dcs & 0x03 if dcs & 0x10 else None)
     if group in (0xC, 0xD):  # message waiting indication, GSM 7-bit
@@ -228,6 +229,16 @@ def decode_dcs(dcs: int, offset: int | None = None) -> Coding:
     if group == 0xF:
         return Coding(Alphabet.DATA8 if dcs & 0x04 else Alphabet.GSM7, dcs & 0x03)
     return Coding(Alphabet.GSM7)  # reserved groups 1000–1011: assume the default alphabet
+
+
+_CODINGS = tuple(_coding(dcs) for dcs in range(256))
+
+
+def decode_dcs(dcs: int, offset: int | None = None) -> Coding:
+    coding = _CODINGS[dcs]
+    if coding is None:
+        raise PDUError(f"compressed data (DCS {dcs:02X}) is not supported", offset=offset)
+    return coding
 
 
 def encode_dcs(alphabet: Alphabet, flash: bool = False) -> int:
