@@ -17,6 +17,7 @@ import enum
 import msgspec
 
 from . import protocol as p
+from .framing import Framing
 
 
 class State(enum.Enum):
@@ -60,39 +61,25 @@ class Close(msgspec.Struct, frozen=True):
 
 Action = StoreJob | AckEvents | ResendEvents | ApplyConfig | KeepLines | Close
 
-MAX_BAD_FRAMES = 10  # a peer that keeps sending garbage is cut off
 
+class AgentSession(Framing[Action]):
+    peer = "server"
 
-class AgentSession:
     def __init__(self, hello: p.Hello) -> None:
+        super().__init__()
         self.hello = hello
         self.state = State.HELLO_SENT
         self.welcome: p.Welcome | None = None
-        self.bad_frames = 0
-        self._out: list[bytes] = [p.encode(hello)]
+        self._send(hello)
 
-    def data_to_send(self) -> list[bytes]:
-        out, self._out = self._out, []
-        return out
+    @property
+    def closed(self) -> bool:
+        return self.state is State.CLOSED
 
-    def _send(self, frame: p.Frame) -> None:
-        if self.state is not State.CLOSED:
-            self._out.append(p.encode(frame))
+    def _give_up(self, reason: str) -> list[Action]:
+        return self._close(reason)
 
     # --- from the server -----------------------------------------------------------
-
-    def receive_data(self, data: bytes | str) -> list[Action]:
-        if self.state is State.CLOSED:
-            return []
-        try:
-            frame = p.decode(data)
-        except p.ProtocolError as exc:
-            self.bad_frames += 1
-            self._send(exc.frame())
-            if self.bad_frames >= MAX_BAD_FRAMES:
-                return self._close(f"server sent {self.bad_frames} bad frames; last: {exc}")
-            return []
-        return self._receive(frame)
 
     def _receive(self, frame: p.AnyFrame) -> list[Action]:
         if self.state is State.HELLO_SENT:

@@ -13,8 +13,7 @@ import enum
 import msgspec
 
 from agent.bridge import protocol as p
-
-MAX_BAD_FRAMES = 10
+from agent.bridge.framing import Framing
 
 
 class State(enum.Enum):
@@ -56,36 +55,22 @@ class Close(msgspec.Struct, frozen=True):
 Action = Greeted | StoreEvents | JobAcked | LineReport | ConfigApplied | Close
 
 
-class ServerSession:
+class ServerSession(Framing[Action]):
+    peer = "agent"
+
     def __init__(self, agent_name: str, server_name: str = "smsbridge") -> None:
+        super().__init__()
         self.agent_name = agent_name
         self.server_name = server_name
         self.state = State.AWAIT_HELLO
         self.hello: p.Hello | None = None
-        self.bad_frames = 0
-        self._out: list[bytes] = []
 
-    def data_to_send(self) -> list[bytes]:
-        out, self._out = self._out, []
-        return out
+    @property
+    def closed(self) -> bool:
+        return self.state is State.CLOSED
 
-    def _send(self, frame: p.Frame) -> None:
-        self._out.append(p.encode(frame))
-
-    def receive_data(self, data: bytes | str) -> list[Action]:
-        """Decode and handle one frame. Several frames' events can be batched by the
-        caller with receive_frames()."""
-        if self.state is State.CLOSED:
-            return []
-        try:
-            frame = p.decode(data)
-        except p.ProtocolError as exc:
-            self.bad_frames += 1
-            self._send(exc.frame())
-            if self.bad_frames >= MAX_BAD_FRAMES:
-                return self._close("bad-frame", f"{self.bad_frames} bad frames; last: {exc}")
-            return []
-        return self._receive(frame)
+    def _give_up(self, reason: str) -> list[Action]:
+        return self._close("bad-frame", reason)
 
     def _receive(self, frame: p.AnyFrame) -> list[Action]:
         if self.state is State.AWAIT_HELLO:

@@ -21,6 +21,7 @@ from ..accounts.config import stored_values
 from ..db.tables import Account, Agent, AgentEvent, AgentLine, Message
 from ..keys import SecretBox
 from ..messages.inbound import store_inbound
+from ..messages.states import advance
 
 log = logging.getLogger("smsbridge.server.agents")
 
@@ -149,21 +150,6 @@ async def _first_time(session: AsyncSession, agent_id: int, event_id: int) -> bo
     return bool(result.rowcount)
 
 
-# Which stored states an event may move a message from; later events never go backwards.
-_FROM = {
-    MessageState.DISPATCHED: (MessageState.QUEUED,),
-    MessageState.SENT: (MessageState.QUEUED, MessageState.DISPATCHED),
-    MessageState.DELIVERED: (MessageState.QUEUED, MessageState.DISPATCHED, MessageState.SENT),
-    MessageState.FAILED: (MessageState.QUEUED, MessageState.DISPATCHED, MessageState.SENT),
-}
-_STAMP = {
-    MessageState.DISPATCHED: "dispatched_at",
-    MessageState.SENT: "sent_at",
-    MessageState.DELIVERED: "delivered_at",
-    MessageState.FAILED: "failed_at",
-}
-
-
 async def _advance(
     session: AsyncSession,
     message_id: str,
@@ -172,20 +158,7 @@ async def _advance(
     reason: str | None = None,
     detail: str | None = None,
 ) -> None:
-    values: dict[str, object] = {
-        "state": state.value,
-        _STAMP[state]: at,
-        "lease_owner": None,
-        "lease_until": None,
-    }
-    if state is MessageState.FAILED:
-        values["reason"] = reason or "failed"
-        values["detail"] = detail
-    await session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.state.in_([s.value for s in _FROM[state]]))
-        .values(**values)
-    )
+    await session.execute(advance(message_id, state, at, reason, detail))
 
 
 async def apply_event(

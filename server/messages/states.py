@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import Update, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from sms.model import MessageState
@@ -33,6 +33,33 @@ _STAMP = {
 }
 
 
+def advance(
+    message_id: str,
+    target: MessageState,
+    at: dt.datetime,
+    reason: str | None = None,
+    detail: str | None = None,
+) -> Update:
+    """The UPDATE that moves a message to `target`, stamped `at`, and does nothing to one
+    already past it. It also ends any job lease: the job is settled."""
+    if target not in _FROM:
+        raise ValueError(f"a gateway cannot report {target!r} for an outbound message")
+    values: dict[str, object] = {
+        "state": target.value,
+        _STAMP[target]: at,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if target is MessageState.FAILED:
+        values["reason"] = reason or "failed"
+        values["detail"] = detail
+    return (
+        update(Message)
+        .where(Message.id == message_id, Message.state.in_([s.value for s in _FROM[target]]))
+        .values(**values)
+    )
+
+
 class StateRecorder:
     def __init__(self, sessions: async_sessionmaker) -> None:
         self._sessions = sessions
@@ -41,20 +68,9 @@ class StateRecorder:
         self, message_id: str, state: str, reason: str | None = None, detail: str | None = None
     ) -> None:
         target = MessageState(state)
-        if target not in _FROM:
-            raise ValueError(f"a gateway cannot report {target!r} for an outbound message")
-        values: dict[str, object] = {"state": target.value, _STAMP[target]: dt.datetime.now(dt.UTC)}
-        if target is MessageState.FAILED:
-            values["reason"] = reason or "failed"
-            values["detail"] = detail
+        statement = advance(message_id, target, dt.datetime.now(dt.UTC), reason, detail)
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Message)
-                .where(
-                    Message.id == message_id, Message.state.in_([s.value for s in _FROM[target]])
-                )
-                .values(**values)
-            )
+            result = await session.execute(statement)
         if result.rowcount == 0:  # type: ignore[attr-defined]
             log.info(
                 "ignored report %s for message %s (unknown or already past it)", target, message_id

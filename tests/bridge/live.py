@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from server.app import create_app
 from server.settings import Settings
+from tests.peers import POSTGRES_URL
 
 ADMIN_TOKEN = "sbu_live-admin-token-0123456789abcdef"
 T = TypeVar("T")
@@ -83,3 +87,27 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def pg_admin(sql: str) -> None:
+    """Run one statement on the test PostgreSQL as its administrator (CREATE DATABASE…)."""
+    libpq = make_url(POSTGRES_URL).set(drivername="postgresql")
+    conn = await asyncpg.connect(libpq.render_as_string(hide_password=False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def fresh_pg_database(prefix: str, driver: str | None = None) -> AsyncIterator[str]:
+    """A database of its own on the test PostgreSQL, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(POSTGRES_URL).set(database=name)
+        if driver:
+            url = url.set(drivername=driver)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        await pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -6,78 +6,62 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from agent.bridge.runtime import Agent
 from agent.config import AgentConfig
 from server.agents import dispatch
-from tests.peers import POSTGRES_URL
 
-from .live import ADMIN_TOKEN, eventually, live_server
+from .live import ADMIN_TOKEN, eventually, fresh_pg_database, live_server
 from .test_bridge_live import MODEM_CONFIG, ScriptedLine
 
 pytestmark = pytest.mark.peer("postgresql")
 
 
-async def _pg_admin(sql: str) -> None:
-    conn = await asyncpg.connect(
-        make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def test_a_message_posted_to_one_replica_reaches_an_agent_on_another(tmp_path, monkeypatch):
     monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
     monkeypatch.setattr(dispatch, "SWEEP_SECONDS", 3600.0)
-    name = f"smsbridge_replicas_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     key = str(tmp_path / "server.key")  # replicas share the server key, as they must
-    try:
-        async with live_server(url, key) as a, live_server(url, key) as b:
-            token = (await a.api("POST", "/api/agents", json={"name": "office-1"}))["token"]
-            await a.api(
-                "POST",
-                "/api/accounts",
-                json={"name": "GSM1", "gateway": "modem", "config": MODEM_CONFIG, "default": True},
+    async with (
+        fresh_pg_database("smsbridge_replicas") as url,
+        live_server(url, key) as a,
+        live_server(url, key) as b,
+    ):
+        token = (await a.api("POST", "/api/agents", json={"name": "office-1"}))["token"]
+        await a.api(
+            "POST",
+            "/api/accounts",
+            json={"name": "GSM1", "gateway": "modem", "config": MODEM_CONFIG, "default": True},
+        )
+        lines: dict[str, ScriptedLine] = {}
+
+        def factory(push):
+            lines[push.line] = ScriptedLine(push.line, dict(push.config))
+            return lines[push.line]
+
+        config = AgentConfig(
+            server=b.ws_url,  # the agent talks to replica B only
+            name="office-1",
+            token=token,
+            state_dir=str(tmp_path / "agent"),
+            allow=["/dev/gsmmodem*"],
+        )
+        agent = Agent(config, {"modem": factory})
+        task = asyncio.create_task(agent.run())
+        try:
+            await eventually(lambda: "GSM1" in lines, what="the agent on replica B")
+            sent = await a.api(
+                "POST", "/api/messages", json={"to": "+420774884138", "text": "via A"}
             )
-            lines: dict[str, ScriptedLine] = {}
 
-            def factory(push):
-                lines[push.line] = ScriptedLine(push.line, dict(push.config))
-                return lines[push.line]
+            async def is_sent():
+                return (await a.api("GET", f"/api/messages/{sent['id']}"))["state"] == "sent"
 
-            config = AgentConfig(
-                server=b.ws_url,  # the agent talks to replica B only
-                name="office-1",
-                token=token,
-                state_dir=str(tmp_path / "agent"),
-                allow=["/dev/gsmmodem*"],
-            )
-            agent = Agent(config, {"modem": factory})
-            task = asyncio.create_task(agent.run())
-            try:
-                await eventually(lambda: "GSM1" in lines, what="the agent on replica B")
-                sent = await a.api(
-                    "POST", "/api/messages", json={"to": "+420774884138", "text": "via A"}
-                )
-
-                async def is_sent():
-                    return (await a.api("GET", f"/api/messages/{sent['id']}"))["state"] == "sent"
-
-                await eventually(is_sent, timeout=10, what="the job to cross replicas")
-                assert [j.id for j in lines["GSM1"].jobs] == [sent["id"]]
-            finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                agent.outbox.close()
-    finally:
-        await _pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+            await eventually(is_sent, timeout=10, what="the job to cross replicas")
+            assert [j.id for j in lines["GSM1"].jobs] == [sent["id"]]
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            agent.outbox.close()

@@ -7,12 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import types
-import uuid
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from agent.bridge.runtime import Agent
 from agent.config import AgentConfig
@@ -20,8 +17,7 @@ from agent.lines import line_factories
 from agent.modem.virtual import VirtualModem
 from agent.modem.virtual_core import VirtualConfig
 from agent.spool.smslib_tables import SmslibTables
-from tests.bridge.live import ADMIN_TOKEN, eventually, live_server
-from tests.peers import POSTGRES_URL
+from tests.bridge.live import ADMIN_TOKEN, eventually, fresh_pg_database, live_server
 from tests.spool.smsd_daemon import Smsd
 from tests.spool.smsserver_standin import StandinSMSServer
 
@@ -110,21 +106,15 @@ async def test_smsd_on_the_virtual_modem_sends_and_receives_for_the_server(tmp_p
         modem.stop()
 
 
-async def _pg_admin(sql: str) -> None:
-    libpq = make_url(POSTGRES_URL).set(drivername="postgresql")
-    conn = await asyncpg.connect(libpq.render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.mark.peer("postgresql")
 async def test_smslib_tables_on_postgresql_carry_messages_both_ways(tmp_path):
-    name = f"smsbridge_smslib_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_URL).set(drivername="postgresql+pg8000", database=name)
-    engine = sa.create_engine(url.render_as_string(hide_password=False))
+    async with fresh_pg_database("smsbridge_smslib", "postgresql+pg8000") as url:
+        await _smslib_on(tmp_path, url)
+
+
+async def _smslib_on(tmp_path, url: str) -> None:
+    name = sa.make_url(url).database
+    engine = sa.create_engine(url)
     tables = SmslibTables()
     tables.create(engine)
     smsserver = StandinSMSServer(engine, tables, gateway="modem1")
@@ -156,4 +146,3 @@ async def test_smslib_tables_on_postgresql_carry_messages_both_ways(tmp_path):
             assert reply["from"] == "+420603123456"
     finally:
         engine.dispose()
-        await _pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
