@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from agent.bridge import protocol as p  # noqa: E402
 from agent.bridge.session import AgentSession, StoreJob  # noqa: E402
 from agent.modem.virtual import VirtualModem  # noqa: E402
 from agent.modem.virtual_core import VirtualConfig  # noqa: E402
+from bench.server import read_response  # noqa: E402
 from tests.integration.chaos_tools import Process, free_port  # noqa: E402
 
 TOKEN = "sbu_bench-admin-token-0123456789abcdef"
@@ -87,16 +89,31 @@ async def start_server(tmp: Path) -> tuple[Process, httpx.AsyncClient, int]:
     raise SystemExit("sms-server did not start:\n" + server.tail())
 
 
-async def post_all(http: httpx.AsyncClient, bodies: list[dict], posted: dict[str, float]) -> None:
-    queue = list(enumerate(bodies))
+async def post_all(port: int, bodies: list[dict], posted: dict[str, float]) -> None:
+    """POST every body from 50 keep-alive connections (a raw HTTP/1.1 client, as in
+    bench/server.py, so that the load generator is not what is measured)."""
+    queue = list(bodies)
 
     async def client() -> None:
-        while queue:
-            _, body = queue.pop()
-            t = time.monotonic()
-            r = await http.post("/api/messages", json=body)
-            r.raise_for_status()
-            posted[r.json()["id"]] = t
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while queue:
+                body = json.dumps(queue.pop()).encode()
+                t = time.monotonic()
+                writer.write(
+                    (
+                        f"POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n"
+                    ).encode()
+                    + body
+                )
+                status, answer = await read_response(reader)
+                if status != 202:
+                    raise SystemExit(f"POST /api/messages answered {status}: {answer[:200]!r}")
+                posted[json.loads(answer)["id"]] = t
+        finally:
+            writer.close()
 
     await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
 
@@ -151,7 +168,7 @@ async def bench_modem(messages: int) -> None:
             bodies = [{"to": "+420774884138", "text": f"bench {i:06d}"} for i in range(messages)]
             posted: dict[str, float] = {}
             t0 = time.monotonic()
-            await post_all(http, bodies, posted)
+            await post_all(port, bodies, posted)
             await asyncio.to_thread(
                 modem.wait_for, lambda m: len(m.submissions) >= base + messages, 600
             )
@@ -224,7 +241,7 @@ async def bench_agents(agents: int, messages: int) -> None:
             ]
             posted: dict[str, float] = {}
             t0 = time.monotonic()
-            await post_all(http, bodies, posted)
+            await post_all(port, bodies, posted)
             await asyncio.wait_for(done.wait(), 600)
             elapsed = max(received.values()) - t0
             report(

@@ -160,7 +160,7 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
@@ -209,7 +209,7 @@ async def load(
                 if sent >= stop_at:
                     return
                 writer.write(make_request(next(counter)))
-                status, body = await _read_response(reader)
+                status, body = await read_response(reader)
                 done = time.perf_counter()
                 if accept(status, body):
                     result.accepted += 1
