@@ -1,13 +1,89 @@
-"""`sms-server`: not built yet (see the server issue)."""
+"""`sms-server`: runs the central side (REST API, account store, message store)."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from . import logs
+from .db.engine import DatabaseURLError, async_url
+from .keys import ServerKeyError
+from .runtime import open_server
+from .settings import DEFAULT_DB, Settings, SettingsError, build, load_file
 
 
-def main() -> int:
-    print("sms-server: the central server is not built yet.", file=sys.stderr)
-    return 1
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sms-server",
+        description="smsbridge central server: SMS accounts, users, messages and the REST API.",
+    )
+    parser.add_argument(
+        "--db", help=f"SQLAlchemy database URL (default {DEFAULT_DB}, PostgreSQL for production)"
+    )
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8765)")
+    parser.add_argument("--config", type=Path, help="TOML file with the same settings")
+    parser.add_argument(
+        "--key-file", dest="key_file", help="server key for account secrets (created if missing)"
+    )
+    parser.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    file_values = load_file(args.config) if args.config else {}
+    overrides = {k: getattr(args, k) for k in ("db", "host", "port", "key_file", "log_level")}
+    settings = build(file_values, overrides)
+    async_url(settings.db)  # fail now, with a clear message, on an unusable URL
+    return settings
+
+
+async def serve(settings: Settings) -> None:
+    # Imported here so `sms-server --help` stays fast.
+    from .app import create_app
+
+    async with open_server(settings) as server:
+        if server.new_admin_token:
+            # Printed, not logged: the one time anyone sees it.
+            print(
+                f"sms-server: created user 'admin' with token {server.new_admin_token}\n"
+                "sms-server: keep it now, it is not shown again",
+                file=sys.stderr,
+                flush=True,
+            )
+        app = create_app(settings, server)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,  # our JSON logging, set up in main()
+            access_log=False,
+            lifespan="on",
+        )
+        await uvicorn.Server(config).serve()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from(args)
+    except (SettingsError, DatabaseURLError) as exc:
+        print(f"sms-server: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level)
+    try:
+        asyncio.run(serve(settings))
+    except ServerKeyError as exc:
+        print(f"sms-server: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,308 @@
+"""An SMS account's configuration: the seed's `key = value` text, parsed and checked per gateway.
+
+Pure code, no I/O: the caller passes the names of the registered agents. Secrets are split
+from the rest so that the text kept in the database and shown by the API never holds them;
+it says `password = (set)` instead.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Collection, Mapping
+
+import msgspec
+
+from sms.model import GatewayType
+
+SET_MARK = "(set)"  # what the API shows instead of a secret, and accepts back to keep it
+SECRET_KEYS = frozenset({"password", "certPasswd", "sqlPassword", "pin"})
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+# SMSLib's JDBC driver classes, mapped to the SQLAlchemy dialect the agent will use.
+JDBC_DRIVERS = {
+    "com.mysql.jdbc.Driver": "mysql",
+    "com.mysql.cj.jdbc.Driver": "mysql",
+    "org.mariadb.jdbc.Driver": "mariadb",
+    "org.postgresql.Driver": "postgresql",
+    "com.microsoft.sqlserver.jdbc.SQLServerDriver": "mssql",
+    "net.sourceforge.jtds.jdbc.Driver": "mssql",
+    "oracle.jdbc.driver.OracleDriver": "oracle",
+    "oracle.jdbc.OracleDriver": "oracle",
+    "org.sqlite.JDBC": "sqlite",
+}
+SQL_DIALECTS = frozenset(JDBC_DRIVERS.values())
+
+
+class Kind(enum.Enum):
+    TEXT = "text"  # anything, may be empty
+    NONEMPTY = "nonempty"
+    BOOL = "bool"
+    HTTP_URL = "http_url"
+    URL_TEMPLATE = "url_template"  # http(s) URL holding [PHONE] and [MSG]
+    ABS_PATH = "abs_path"
+    POSITIVE_INT = "positive_int"
+    PIN = "pin"  # empty (no PIN) or 4-8 digits
+    SQL_DRIVER = "sql_driver"
+    SQL_URL = "sql_url"
+    AGENT = "agent"
+
+
+class Key(msgspec.Struct, frozen=True):
+    name: str
+    kind: Kind
+    required: bool = True
+
+
+def _agent_keys(*keys: Key) -> tuple[Key, ...]:
+    return (*keys, Key("agent", Kind.AGENT))
+
+
+# The seed's key names per gateway (DESIGN.md, "Gateway types").
+GATEWAY_KEYS: Mapping[GatewayType, tuple[Key, ...]] = {
+    GatewayType.SMSBRANA: (
+        # Empty login/password are allowed: the first-start account exists before anyone
+        # has typed them in; its messages then wait in `queued`.
+        Key("login", Kind.TEXT),
+        Key("password", Kind.TEXT),
+        Key("url", Kind.HTTP_URL, required=False),
+        Key("hash", Kind.BOOL, required=False),
+    ),
+    GatewayType.O2: (
+        Key("id", Kind.NONEMPTY),
+        Key("cert", Kind.NONEMPTY),
+        Key("certPasswd", Kind.TEXT),
+    ),
+    GatewayType.URL: (Key("url", Kind.URL_TEMPLATE),),
+    GatewayType.SMSTOOLS: _agent_keys(
+        Key("in", Kind.ABS_PATH),
+        Key("out", Kind.ABS_PATH),
+        Key("sent", Kind.ABS_PATH, required=False),
+        Key("failed", Kind.ABS_PATH, required=False),
+        Key("modem", Kind.NONEMPTY),
+    ),
+    GatewayType.SMSLIB: _agent_keys(
+        Key("sqlDriver", Kind.SQL_DRIVER),
+        Key("sqlURL", Kind.SQL_URL),
+        Key("sqlUser", Kind.TEXT),
+        Key("sqlPassword", Kind.TEXT),
+        Key("gatewayId", Kind.NONEMPTY),
+    ),
+    GatewayType.MODEM: _agent_keys(
+        Key("device", Kind.ABS_PATH),
+        Key("baudrate", Kind.POSITIVE_INT),
+        Key("pin", Kind.PIN),
+        Key("smsc", Kind.NONEMPTY, required=False),
+    ),
+    GatewayType.GAMMU: _agent_keys(
+        Key("device", Kind.NONEMPTY),
+        Key("connection", Kind.NONEMPTY),
+        Key("model", Kind.NONEMPTY, required=False),
+    ),
+}
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """One thing wrong with a configuration; `line` is 1-based, None for a missing key."""
+
+    line: int | None
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line is not None else self.message
+
+
+class AccountConfigError(ValueError):
+    """The configuration text is not valid for its gateway; `problems` lists every fault."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class AccountConfig(msgspec.Struct, frozen=True):
+    """A checked configuration. `text` is safe to store and show: secrets read `(set)`."""
+
+    gateway: GatewayType
+    text: str
+    values: dict[str, str]  # every key but the secrets
+    secrets: dict[str, str]
+
+    def flag(self, key: str, default: bool) -> bool:
+        raw = self.values.get(key)
+        return default if raw is None else raw.lower() in _TRUE
+
+
+def _check_value(key: Key, value: str, agents: Collection[str]) -> str | None:
+    """Why `value` is wrong for `key`, or None when it is fine."""
+    return _CHECKS[key.kind](key.name, value, agents)
+
+
+def _nonempty(name: str, value: str, _: Collection[str]) -> str | None:
+    return None if value else f"{name!r} must not be empty"
+
+
+def _bool(name: str, value: str, _: Collection[str]) -> str | None:
+    if value.lower() in _TRUE | _FALSE:
+        return None
+    return f"{name!r} must be true or false, not {value!r}"
+
+
+def _http_url(name: str, value: str, _: Collection[str]) -> str | None:
+    if value.startswith(("http://", "https://")) and len(value) > len("https://"):
+        return None
+    return f"{name!r} must be an http:// or https:// URL, not {value!r}"
+
+
+def _url_template(name: str, value: str, agents: Collection[str]) -> str | None:
+    missing = [mark for mark in ("[PHONE]", "[MSG]") if mark not in value]
+    if missing:
+        return f"{name!r} must contain [PHONE] and [MSG] (missing {' and '.join(missing)})"
+    return _http_url(name, value, agents)
+
+
+def _abs_path(name: str, value: str, _: Collection[str]) -> str | None:
+    if value.startswith("/"):
+        return None
+    return f"{name!r} must be an absolute path (starting with /), not {value!r}"
+
+
+def _positive_int(name: str, value: str, _: Collection[str]) -> str | None:
+    if value.isdigit() and int(value) > 0:
+        return None
+    return f"{name!r} must be a positive whole number, not {value!r}"
+
+
+def _pin(name: str, value: str, _: Collection[str]) -> str | None:
+    if value == "" or (value.isdigit() and 4 <= len(value) <= 8):
+        return None
+    # The value is a secret: say what is wrong without repeating it.
+    return f"{name!r} must be empty (no PIN) or 4 to 8 digits"
+
+
+def _sql_driver(name: str, value: str, _: Collection[str]) -> str | None:
+    if value in JDBC_DRIVERS or value in SQL_DIALECTS:
+        return None
+    known = ", ".join(sorted(JDBC_DRIVERS))
+    return f"{name!r}: unknown driver {value!r} (known: {known}, or a SQLAlchemy dialect)"
+
+
+def _sql_url(name: str, value: str, _: Collection[str]) -> str | None:
+    if value.startswith("jdbc:") or "://" in value:
+        return None
+    return f"{name!r} must be a JDBC URL (jdbc:...) or a SQLAlchemy URL, not {value!r}"
+
+
+def _agent(name: str, value: str, agents: Collection[str]) -> str | None:
+    if not value:
+        return f"{name!r} must name the agent that runs this account"
+    if value not in agents:
+        known = ", ".join(sorted(agents)) or "none registered yet"
+        return (
+            f"{name!r}: unknown agent {value!r} (known: {known}; register it with POST /api/agents)"
+        )
+    return None
+
+
+_CHECKS: dict[Kind, Callable[[str, str, Collection[str]], str | None]] = {
+    Kind.TEXT: lambda _n, _v, _a: None,
+    Kind.NONEMPTY: _nonempty,
+    Kind.BOOL: _bool,
+    Kind.HTTP_URL: _http_url,
+    Kind.URL_TEMPLATE: _url_template,
+    Kind.ABS_PATH: _abs_path,
+    Kind.POSITIVE_INT: _positive_int,
+    Kind.PIN: _pin,
+    Kind.SQL_DRIVER: _sql_driver,
+    Kind.SQL_URL: _sql_url,
+    Kind.AGENT: _agent,
+}
+
+
+def parse_config(
+    gateway: GatewayType,
+    text: str,
+    *,
+    agents: Collection[str] = (),
+    stored_secrets: Mapping[str, str] | None = None,
+) -> AccountConfig:
+    """Parse and check `text` for `gateway`, raising AccountConfigError with every problem.
+
+    `stored_secrets` are the account's current secrets: a secret given as `(set)` keeps
+    its stored value, so a configuration read from the API can be sent back unchanged.
+    """
+    spec = {key.name: key for key in GATEWAY_KEYS[gateway]}
+    stored = stored_secrets or {}
+    problems: list[Problem] = []
+    values: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    out_lines: list[str] = []
+    seen: dict[str, int] = {}
+
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            out_lines.append(raw.rstrip())
+            continue
+        name, eq, value = (part.strip() for part in line.partition("="))
+        if not eq or not name:
+            problems.append(Problem(number, None, f"expected 'key = value', got {line!r}"))
+            continue
+        key = spec.get(name)
+        if key is None:
+            known = ", ".join(spec)
+            problems.append(
+                Problem(number, name, f"unknown key {name!r} for gateway {gateway} ({known})")
+            )
+            continue
+        if name in seen:
+            problems.append(Problem(number, name, f"{name!r} is already set on line {seen[name]}"))
+            continue
+        seen[name] = number
+        if name in SECRET_KEYS:
+            if value == SET_MARK:
+                if not stored.get(name):
+                    problems.append(
+                        Problem(number, name, f"{name!r} says {SET_MARK} but none is stored")
+                    )
+                    continue
+                value = stored[name]
+            why = _check_value(key, value, agents)
+            if why:
+                problems.append(Problem(number, name, why))
+                continue
+            secrets[name] = value
+            # An empty secret (the first-start account) shows as empty, not as "(set)".
+            out_lines.append(f"{name} = {SET_MARK if value else ''}")
+            continue
+        why = _check_value(key, value, agents)
+        if why:
+            problems.append(Problem(number, name, why))
+            continue
+        values[name] = value
+        out_lines.append(f"{name} = {value}")
+
+    for key in spec.values():
+        if key.required and key.name not in seen:
+            problems.append(
+                Problem(None, key.name, f"missing required key {key.name!r} for gateway {gateway}")
+            )
+    if problems:
+        raise AccountConfigError(problems)
+    return AccountConfig(gateway, "\n".join(out_lines).strip("\n"), values, secrets)
+
+
+def default_config(gateway: GatewayType) -> str:
+    """A starting text for a new account: every required key, empty."""
+    return "\n".join(f"{key.name} = " for key in GATEWAY_KEYS[gateway] if key.required)
+
+
+def stored_values(text: str) -> dict[str, str]:
+    """The non-secret values of an already checked configuration text."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, eq, value = (part.strip() for part in line.partition("="))
+        if eq and key and not key.startswith("#") and key not in SECRET_KEYS:
+            values[key] = value
+    return values

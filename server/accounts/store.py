@@ -1,0 +1,59 @@
+"""Reading and writing SMS accounts: owner names, config with sealed secrets, the one default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from sms.model import GatewayType
+
+from ..db.tables import Account, Agent, User
+from ..keys import SecretBox
+from .config import AccountConfig, parse_config
+
+Owner = aliased(User)
+
+
+def with_owner() -> Select[tuple[Account, str | None]]:
+    return select(Account, Owner.name).outerjoin(Owner, Owner.id == Account.owner_id)
+
+
+def usable_by(user_id: int) -> Select[tuple[Account, str | None]]:
+    """Accounts a non-admin may see and send with: their own and those without owner."""
+    return with_owner().where(or_(Account.owner_id.is_(None), Account.owner_id == user_id))
+
+
+async def agent_names(session: AsyncSession) -> Sequence[str]:
+    return (await session.execute(select(Agent.name))).scalars().all()
+
+
+async def check_config(
+    session: AsyncSession,
+    box: SecretBox,
+    gateway: GatewayType,
+    text: str,
+    account: Account | None = None,
+) -> AccountConfig:
+    """Parse `text` for `gateway`; secrets written `(set)` keep the account's stored ones."""
+    stored = box.open(account.secrets) if account is not None else {}
+    return parse_config(gateway, text, agents=await agent_names(session), stored_secrets=stored)
+
+
+def apply_config(account: Account, box: SecretBox, config: AccountConfig) -> None:
+    account.gateway = config.gateway.value
+    account.config = config.text
+    account.secrets = box.seal(config.secrets)
+    account.agent = config.values.get("agent")
+
+
+async def clear_default(session: AsyncSession, keep: int | None = None) -> None:
+    """Unset the default flag everywhere but on `keep`, before setting it there: the
+    database's unique index allows one default at most."""
+    stmt = update(Account).where(Account.is_default.is_(True))
+    if keep is not None:
+        stmt = stmt.where(Account.id != keep)
+    await session.execute(stmt.values(is_default=False))
+    await session.flush()

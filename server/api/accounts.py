@@ -1,0 +1,163 @@
+"""/api/accounts: the CRM's "Settings → SMS accounts". Admins manage; users see the
+accounts they may send with (their own and those without an owner)."""
+
+from __future__ import annotations
+
+from litestar import delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+from msgspec import UNSET
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sms.model import GatewayType, Sharing
+
+from ..accounts.config import AccountConfigError
+from ..accounts.store import apply_config, check_config, clear_default, usable_by, with_owner
+from ..db.tables import Account, User
+from ..runtime import Server
+from .auth import Caller, CallerDep, ServerDep, require_admin
+from .errors import ApiError, conflict, not_found, unprocessable
+from .schemas import AccountIn, AccountOut, AccountPatch
+
+
+def to_out(account: Account, owner: str | None) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        name=account.name,
+        owner=owner,
+        phone=account.phone,
+        gateway=GatewayType(account.gateway),
+        strip_diacritics=account.strip_diacritics,
+        config=account.config,
+        default=account.is_default,
+        poll_incoming=account.poll_incoming,
+        sharing=Sharing(account.sharing),
+    )
+
+
+def config_error(exc: AccountConfigError) -> ApiError:
+    return unprocessable("invalid_config", f"config: {exc}")
+
+
+async def owner_id(session: AsyncSession, name: str | None) -> int | None:
+    if name is None:
+        return None
+    found = (await session.execute(select(User.id).where(User.name == name))).scalar()
+    if found is None:
+        raise unprocessable("unknown_owner", f"owner: there is no user named {name!r}")
+    return found
+
+
+async def _load(
+    session: AsyncSession, account_id: int, caller: Caller
+) -> tuple[Account, str | None]:
+    query = with_owner() if caller.is_admin else usable_by(caller.id)
+    row = (await session.execute(query.where(Account.id == account_id))).first()
+    if row is None:
+        raise not_found(f"account {account_id}")
+    return row[0], row[1]
+
+
+def _name_taken(name: str) -> ApiError:
+    return conflict("name_taken", f"an account named {name!r} already exists")
+
+
+@get("/api/accounts", summary="List SMS accounts")
+async def list_accounts(server: ServerDep, caller: CallerDep) -> list[AccountOut]:
+    query = with_owner() if caller.is_admin else usable_by(caller.id)
+    async with server.sessions() as session:
+        rows = (await session.execute(query.order_by(Account.id))).all()
+    return [to_out(a, o) for a, o in rows]
+
+
+@get("/api/accounts/{account_id:int}", summary="Read one SMS account")
+async def read_account(
+    server: ServerDep, caller: CallerDep, account_id: FromPath[int]
+) -> AccountOut:
+    async with server.sessions() as session:
+        return to_out(*await _load(session, account_id, caller))
+
+
+@post("/api/accounts", status_code=201, summary="Create an SMS account (admin)")
+async def create_account(
+    server: ServerDep, caller: CallerDep, data: JSONBody[AccountIn]
+) -> AccountOut:
+    require_admin(caller)
+    try:
+        async with server.sessions.begin() as session:
+            try:
+                config = await check_config(session, server.box, data.gateway, data.config)
+            except AccountConfigError as exc:
+                raise config_error(exc) from None
+            account = Account(
+                name=data.name,
+                owner_id=await owner_id(session, data.owner),
+                phone=data.phone,
+                strip_diacritics=data.strip_diacritics,
+                is_default=data.default,
+                poll_incoming=data.poll_incoming,
+                sharing=data.sharing.value,
+            )
+            apply_config(account, server.box, config)
+            if data.default:
+                await clear_default(session)
+            session.add(account)
+            await session.flush()
+            return to_out(account, data.owner)
+    except IntegrityError:
+        raise _name_taken(data.name) from None
+
+
+@patch("/api/accounts/{account_id:int}", summary="Change an SMS account (admin)")
+async def update_account(
+    server: ServerDep, caller: CallerDep, account_id: FromPath[int], data: JSONBody[AccountPatch]
+) -> AccountOut:
+    require_admin(caller)
+    try:
+        async with server.sessions.begin() as session:
+            account, owner = await _load(session, account_id, caller)
+            await _apply_patch(session, server, account, data)
+            if data.owner is not UNSET:
+                owner = data.owner
+            await session.flush()
+            return to_out(account, owner)
+    except IntegrityError:
+        raise _name_taken(str(data.name)) from None
+
+
+async def _apply_patch(
+    session: AsyncSession, server: Server, account: Account, data: AccountPatch
+) -> None:
+    if data.name is not UNSET:
+        account.name = data.name
+    if data.owner is not UNSET:
+        account.owner_id = await owner_id(session, data.owner)
+    if data.phone is not UNSET:
+        account.phone = data.phone
+    if data.strip_diacritics is not UNSET:
+        account.strip_diacritics = data.strip_diacritics
+    if data.poll_incoming is not UNSET:
+        account.poll_incoming = data.poll_incoming
+    if data.sharing is not UNSET:
+        account.sharing = data.sharing.value
+    if data.gateway is not UNSET or data.config is not UNSET:
+        gateway = data.gateway if data.gateway is not UNSET else GatewayType(account.gateway)
+        text = data.config if data.config is not UNSET else account.config
+        try:
+            config = await check_config(session, server.box, gateway, text, account)
+        except AccountConfigError as exc:
+            raise config_error(exc) from None
+        apply_config(account, server.box, config)
+    if data.default is not UNSET:
+        if data.default:
+            await clear_default(session, keep=account.id)
+        account.is_default = data.default
+
+
+@delete("/api/accounts/{account_id:int}", status_code=204, summary="Delete an SMS account (admin)")
+async def delete_account(server: ServerDep, caller: CallerDep, account_id: FromPath[int]) -> None:
+    require_admin(caller)
+    async with server.sessions.begin() as session:
+        account, _ = await _load(session, account_id, caller)
+        await session.delete(account)

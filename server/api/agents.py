@@ -1,0 +1,66 @@
+"""GET|POST /api/agents: registered edge agents. The bridge (another issue) adds the WebSocket
+that makes one `online`; until then every agent reads offline."""
+
+from __future__ import annotations
+
+from litestar import get, post
+from litestar.params import JSONBody
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from sms.model import Direction, MessageState
+
+from ..db.tables import Account, Agent, Message
+from ..tokens import AGENT_PREFIX, hash_token, new_token
+from .auth import CallerDep, ServerDep, require_admin
+from .errors import conflict
+from .schemas import AgentCreated, AgentIn, AgentOut
+
+
+@get("/api/agents", summary="List agents with their accounts and queue depth (admin)")
+async def list_agents(server: ServerDep, caller: CallerDep) -> list[AgentOut]:
+    require_admin(caller)
+    async with server.sessions() as session:
+        agents = (await session.execute(select(Agent).order_by(Agent.name))).scalars().all()
+        lines = (await session.execute(select(Account.agent, Account.name))).all()
+        depth = (
+            await session.execute(
+                select(Account.agent, func.count(Message.seq))
+                .join(Message, Message.account_id == Account.id)
+                .where(
+                    Message.direction == Direction.OUT.value,
+                    Message.state == MessageState.QUEUED.value,
+                    Account.agent.is_not(None),
+                )
+                .group_by(Account.agent)
+            )
+        ).all()
+    by_agent: dict[str, list[str]] = {}
+    for agent_name, account_name in lines:
+        if agent_name:
+            by_agent.setdefault(agent_name, []).append(account_name)
+    queued = dict(depth)
+    return [
+        AgentOut(
+            name=a.name,
+            online=False,
+            lines=sorted(by_agent.get(a.name, [])),
+            queue_depth=int(queued.get(a.name, 0)),
+            last_seen_at=a.last_seen_at,
+        )
+        for a in agents
+    ]
+
+
+@post("/api/agents", status_code=201, summary="Register an agent (admin); the token is shown once")
+async def create_agent(
+    server: ServerDep, caller: CallerDep, data: JSONBody[AgentIn]
+) -> AgentCreated:
+    require_admin(caller)
+    token = new_token(AGENT_PREFIX)
+    try:
+        async with server.sessions.begin() as session:
+            session.add(Agent(name=data.name, token_hash=hash_token(token)))
+    except IntegrityError:
+        raise conflict("name_taken", f"an agent named {data.name!r} already exists") from None
+    return AgentCreated(data.name, token)

@@ -1,0 +1,101 @@
+"""Every error leaves the API as {"error": code, "detail": text} with a 4xx (or 500) status:
+the code for programs, the sentence for people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("smsbridge.server.api")
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    error: str
+    detail: str
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+
+def bad_request(error: str, detail: str) -> ApiError:
+    return ApiError(400, error, detail)
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} does not exist")
+
+
+def forbidden(detail: str) -> ApiError:
+    return ApiError(403, "forbidden", detail)
+
+
+def conflict(error: str, detail: str) -> ApiError:
+    return ApiError(409, error, detail)
+
+
+def unprocessable(error: str, detail: str) -> ApiError:
+    return ApiError(422, error, detail)
+
+
+# Litestar's own status codes mapped to our error codes.
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _body(status: int, error: str, detail: str) -> Response[ErrorBody]:
+    return Response(ErrorBody(error, detail), status_code=status)
+
+
+def _validation_detail(exc: ValidationException) -> str:
+    extra: Any = exc.extra
+    if isinstance(extra, list) and extra:
+        parts = []
+        for item in extra:
+            if isinstance(item, dict):
+                where = item.get("key") or item.get("source") or ""
+                parts.append(f"{where}: {item.get('message', '')}".strip(": "))
+        if parts:
+            return "; ".join(parts)
+    return exc.detail or "the request is not valid"
+
+
+def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
+    return _body(exc.status, exc.error, exc.detail)
+
+
+def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        return _body(400, "invalid_request", _validation_detail(exc))
+    if status >= 500:
+        return _body(status, "internal", "the server failed; see its log")
+    return _body(status, _HTTP_CODES.get(status, "error"), exc.detail or "request refused")
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _body(HTTP_500_INTERNAL_SERVER_ERROR, "internal", "the server failed; see its log")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    ApiError: handle_api_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,262 @@
+"""/api/messages: send (202 once committed as `queued`), preview, read and list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from typing import Annotated
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sms.model import Direction, GatewayType, MessageState
+from sms.phone import NumberKind, PhoneNumberError, normalize
+
+from ..accounts.config import stored_values
+from ..accounts.store import usable_by, with_owner
+from ..db.tables import Account, Message
+from ..gateways.base import Job
+from ..messages.compose import Composition, compose
+from ..messages.visibility import visible_to
+from .auth import CallerDep, ServerDep
+from .errors import ApiError, conflict, forbidden, not_found, unprocessable
+from .schemas import Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
+
+PAGE_DEFAULT, PAGE_MAX = 100, 1000
+
+
+def recipient(raw: str) -> str:
+    try:
+        address = normalize(raw)
+    except PhoneNumberError as exc:
+        raise unprocessable("invalid_number", f"to: {exc}") from None
+    if address.kind is NumberKind.ALPHANUMERIC:
+        raise unprocessable("invalid_number", f"to: {raw!r} is a sender name, not a number")
+    return address.value
+
+
+async def choose_account(session: AsyncSession, caller: CallerDep, wanted: int | None) -> Account:
+    """The named account if the caller may send with it, else the default one."""
+    if wanted is not None:
+        row = (await session.execute(with_owner().where(Account.id == wanted))).first()
+        if row is None:
+            raise unprocessable("unknown_account", f"account: there is no account {wanted}")
+        account, owner = row
+        if account.owner_id is not None and account.owner_id != caller.id:
+            raise forbidden(f"account {wanted} belongs to {owner!r}; only its owner sends with it")
+        return account
+    row = (await session.execute(usable_by(caller.id).where(Account.is_default.is_(True)))).first()
+    if row is None:
+        raise unprocessable(
+            "no_account", "account: there is no default account you may send with; name one"
+        )
+    return row[0]
+
+
+def check_fits(comp: Composition, gateway: GatewayType) -> None:
+    if comp.fits:
+        return
+    raise unprocessable(
+        "message_too_long",
+        f"text: needs {comp.parts} SMS parts ({comp.encoding}, {comp.units} units); "
+        f"gateway {gateway} allows {comp.max_parts}",
+    )
+
+
+def request_hash(to: str, text: str, account: int | None) -> str:
+    return hashlib.sha256(f"{to}\x00{account}\x00{text}".encode()).hexdigest()
+
+
+async def replay(server: ServerDep, caller: CallerDep, key: str, digest: str) -> Accepted | None:
+    """The first answer for this Idempotency-Key, or None when the key is new."""
+    async with server.sessions() as session:
+        found = (
+            await session.execute(
+                select(Message.id, Message.state, Message.parts, Message.request_hash).where(
+                    Message.user_id == caller.id, Message.idempotency_key == key
+                )
+            )
+        ).first()
+    if found is None:
+        return None
+    if found.request_hash != digest:
+        raise conflict(
+            "idempotency_conflict",
+            f"Idempotency-Key {key!r} was used for a different message ({found.id})",
+        )
+    return Accepted(found.id, MessageState(found.state), found.parts)
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        max_length=200,
+        description="A retried POST with the same key gets the first answer; nothing is sent twice",
+    ),
+]
+
+
+@post("/api/messages", status_code=202, summary="Send an SMS")
+async def send_message(
+    server: ServerDep,
+    caller: CallerDep,
+    data: JSONBody[SendIn],
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    if not caller.can_send:
+        raise forbidden(f"user {caller.name!r} may not send SMS")
+    to = recipient(data.to)
+    digest = request_hash(to, data.text, data.account)
+    if idempotency_key and (first := await replay(server, caller, idempotency_key, digest)):
+        return first
+    async with server.sessions() as session:
+        account = await choose_account(session, caller, data.account)
+    gateway = GatewayType(account.gateway)
+    comp = compose(data.text, strip=account.strip_diacritics, gateway=gateway)
+    check_fits(comp, gateway)
+    message_id = uuid.uuid4().hex
+    row = {
+        "id": message_id,
+        "direction": Direction.OUT.value,
+        "account_id": account.id,
+        "gateway": gateway.value,
+        "user_id": caller.id,
+        "peer": to,
+        "text": comp.text,
+        "encoding": comp.encoding.value,
+        "parts": comp.parts,
+        "state": MessageState.QUEUED.value,
+        "idempotency_key": idempotency_key,
+        "request_hash": digest,
+        "created_at": dt.datetime.now(dt.UTC),
+    }
+    try:
+        await server.writer.insert(row)
+    except IntegrityError:
+        # Another request with the same key won the race; answer what it got.
+        if idempotency_key and (first := await replay(server, caller, idempotency_key, digest)):
+            return first
+        raise
+    job = Job(
+        id=message_id,
+        account_id=account.id,
+        to=to,
+        text=comp.text,
+        parts=comp.parts,
+        config=stored_values(account.config),
+        secrets=server.box.open(account.secrets),
+    )
+    await server.gateways.get(gateway).hand_off([job])
+    return Accepted(message_id, MessageState.QUEUED, comp.parts)
+
+
+@post("/api/messages/preview", status_code=200, summary="What a text becomes, without sending")
+async def preview_message(
+    server: ServerDep, caller: CallerDep, data: JSONBody[PreviewIn]
+) -> PreviewOut:
+    to = recipient(data.to) if data.to is not None else None
+    async with server.sessions() as session:
+        account = await choose_account(session, caller, data.account)
+    gateway = GatewayType(account.gateway)
+    comp = compose(data.text, strip=account.strip_diacritics, gateway=gateway)
+    return PreviewOut(
+        to=to,
+        account=account.id,
+        text=comp.text,
+        encoding=comp.encoding,
+        parts=comp.parts,
+        units=comp.units,
+        max_parts=comp.max_parts,
+        fits=comp.fits,
+        ucs2_chars=comp.ucs2_chars,
+    )
+
+
+def utc(when: dt.datetime | None) -> dt.datetime | None:
+    """Aware UTC. SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones."""
+    if when is None:
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def to_out(m: Message) -> MessageOut:
+    outbound = m.direction == Direction.OUT.value
+    return MessageOut(
+        id=m.id,
+        direction=Direction(m.direction),
+        account=m.account_id,
+        gateway=GatewayType(m.gateway),
+        to=m.peer if outbound else None,
+        from_=None if outbound else m.peer,
+        text=m.text,
+        encoding=m.encoding,  # type: ignore[arg-type]
+        parts=m.parts,
+        state=MessageState(m.state),
+        reason=m.reason,
+        detail=m.detail,
+        created_at=utc(m.created_at),
+        dispatched_at=utc(m.dispatched_at),
+        sent_at=utc(m.sent_at),
+        delivered_at=utc(m.delivered_at),
+        failed_at=utc(m.failed_at),
+    )
+
+
+def _visible(caller: CallerDep) -> ColumnElement[bool]:
+    return visible_to(caller.id, admin=caller.is_admin, reader=caller.can_read)
+
+
+@get("/api/messages/{message_id:str}", summary="Read one message and its state")
+async def read_message(
+    server: ServerDep, caller: CallerDep, message_id: FromPath[str]
+) -> MessageOut:
+    async with server.sessions() as session:
+        found = (
+            await session.execute(select(Message).where(Message.id == message_id, _visible(caller)))
+        ).scalar()
+    if found is None:
+        raise not_found(f"message {message_id!r}")
+    return to_out(found)
+
+
+@get("/api/messages", summary="List messages, oldest first, a page at a time")
+async def list_messages(
+    server: ServerDep,
+    caller: CallerDep,
+    direction: FromQuery[Direction | None] = None,
+    account: FromQuery[int | None] = None,
+    # `state` is a name Litestar reserves for the app state, hence the alias.
+    message_state: Annotated[MessageState | None, QueryParameter(name="state")] = None,
+    since: Annotated[
+        dt.datetime | None,
+        QueryParameter(description="only messages created at or after this time"),
+    ] = None,
+    after: Annotated[
+        str | None, QueryParameter(description="the `next` of the previous page")
+    ] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+) -> MessagePage:
+    query = select(Message).where(_visible(caller))
+    if direction is not None:
+        query = query.where(Message.direction == direction.value)
+    if account is not None:
+        query = query.where(Message.account_id == account)
+    if message_state is not None:
+        query = query.where(Message.state == message_state.value)
+    if since is not None:
+        query = query.where(Message.created_at >= utc(since))
+    if after is not None:
+        if not after.isdigit():
+            raise ApiError(400, "invalid_request", "after: use the `next` value of a page")
+        query = query.where(Message.seq > int(after))
+    async with server.sessions() as session:
+        rows = (await session.execute(query.order_by(Message.seq).limit(limit + 1))).scalars().all()
+    page = rows[:limit]
+    more = len(rows) > limit
+    return MessagePage([to_out(m) for m in page], str(page[-1].seq) if more else None)

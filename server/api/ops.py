@@ -1,0 +1,47 @@
+"""Operations: /healthz for load balancers, /metrics for Prometheus. No token needed:
+neither reveals a message, a number or a secret."""
+
+from __future__ import annotations
+
+from litestar import Response, get
+from sqlalchemy import func, select, text
+
+from sms.model import Direction, MessageState
+
+from ..db.tables import Message
+from ..metrics import CONTENT_TYPE
+from .auth import ServerDep
+from .schemas import Health
+
+
+@get("/healthz", summary="Liveness and database reachability", exclude_from_auth=True)
+async def healthz(server: ServerDep) -> Response[Health]:
+    try:
+        async with server.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return Response(Health("unavailable", f"{type(exc).__name__}"), status_code=503)
+    return Response(Health("ok", "ok"))
+
+
+@get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE)
+async def metrics(server: ServerDep) -> Response[bytes]:
+    m = server.metrics
+    async with server.sessions() as session:
+        counts = (
+            await session.execute(
+                select(Message.direction, Message.state, Message.gateway, func.count()).group_by(
+                    Message.direction, Message.state, Message.gateway
+                )
+            )
+        ).all()
+    m.messages.clear()
+    m.queue_depth.clear()
+    for direction, state, gateway, n in counts:
+        m.messages.labels(direction, state, gateway).set(n)
+        if direction == Direction.OUT.value and state == MessageState.QUEUED.value:
+            m.queue_depth.labels(gateway).set(n)
+    m.agents_connected.set(0)  # the bridge's WebSocket will count them
+    m.commit_pending.set(server.writer.pending)
+    m.commit_batches.set(server.writer.batches)
+    return Response(m.render(), media_type=CONTENT_TYPE)

@@ -1,0 +1,162 @@
+"""Request and response bodies. Decoding them is the validation at the edge: msgspec's
+errors name the field (`Expected str, got int - at $.name`) and reach the caller as 400."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from sms.model import Direction, GatewayType, MessageState, Sharing
+from sms.segment import Encoding
+
+Name = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$",
+        description="letters, digits and . _ @ -, at most 100",
+    ),
+]
+AccountName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Phone = Annotated[str, msgspec.Meta(max_length=32)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+ConfigText = Annotated[str, msgspec.Meta(max_length=10000)]
+
+
+class Right(enum.StrEnum):
+    ADMIN = "admin"
+    SEND = "send"
+    READ = "read"
+
+
+class UserIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    rights: list[Right]
+
+
+class UserOut(msgspec.Struct):
+    name: str
+    rights: list[Right]
+
+
+class UserCreated(msgspec.Struct):
+    name: str
+    rights: list[Right]
+    token: str
+
+
+class AgentIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+
+
+class AgentCreated(msgspec.Struct):
+    name: str
+    token: str
+
+
+class AgentOut(msgspec.Struct):
+    name: str
+    online: bool  # the bridge's WebSocket sets this; until it exists, always false
+    lines: list[str]
+    queue_depth: int  # outbound messages of this agent's accounts still `queued`
+    last_seen_at: dt.datetime | None
+
+
+class AccountIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: AccountName
+    gateway: GatewayType
+    owner: Name | None = None
+    phone: Phone = ""
+    strip_diacritics: bool = False
+    config: ConfigText = ""
+    default: bool = False
+    poll_incoming: bool = False
+    sharing: Sharing = Sharing.PRIVATE
+
+
+class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: AccountName | UnsetType = UNSET
+    gateway: GatewayType | UnsetType = UNSET
+    owner: Name | UnsetType | None = UNSET
+    phone: Phone | UnsetType = UNSET
+    strip_diacritics: bool | UnsetType = UNSET
+    config: ConfigText | UnsetType = UNSET
+    default: bool | UnsetType = UNSET
+    poll_incoming: bool | UnsetType = UNSET
+    sharing: Sharing | UnsetType = UNSET
+
+
+class AccountOut(msgspec.Struct):
+    id: int
+    name: str
+    owner: str | None
+    phone: str
+    gateway: GatewayType
+    strip_diacritics: bool
+    config: str  # secrets read "(set)"
+    default: bool
+    poll_incoming: bool
+    sharing: Sharing
+
+
+class SendIn(msgspec.Struct, forbid_unknown_fields=True):
+    to: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    text: Text
+    account: int | None = None
+
+
+class Accepted(msgspec.Struct):
+    id: str
+    state: MessageState
+    parts: int
+
+
+class PreviewIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: Text
+    to: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    account: int | None = None
+
+
+class PreviewOut(msgspec.Struct):
+    to: str | None  # the number as it would be sent (E.164), when `to` was given
+    account: int
+    text: str  # after the account's strip diacritics
+    encoding: Encoding
+    parts: int
+    units: int
+    max_parts: int
+    fits: bool
+    ucs2_chars: list[str]  # the characters that forced UCS-2
+
+
+class MessageOut(msgspec.Struct):
+    id: str
+    direction: Direction
+    account: int | None
+    gateway: GatewayType
+    to: str | None
+    from_: str | None = msgspec.field(name="from")
+    text: str = ""
+    encoding: Encoding = Encoding.GSM7
+    parts: int = 1
+    state: MessageState = MessageState.QUEUED
+    reason: str | None = None
+    detail: str | None = None
+    created_at: dt.datetime | None = None
+    dispatched_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None
+    failed_at: dt.datetime | None = None
+
+
+class MessagePage(msgspec.Struct):
+    messages: list[MessageOut]
+    next: str | None  # pass as `after` for the next page; null on the last page
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str

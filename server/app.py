@@ -1,0 +1,83 @@
+"""The Litestar application: routes, dependencies, error shape, OpenAPI, metrics timing."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from .api import accounts, agents, messages, ops, users
+from .api.auth import provide_caller, provide_server
+from .api.errors import EXCEPTION_HANDLERS
+from .api.timing import timing_middleware
+from .runtime import Server, open_server
+from .settings import Settings
+
+ROUTES = [
+    ops.healthz,
+    ops.metrics,
+    users.list_users,
+    users.create_user,
+    agents.list_agents,
+    agents.create_agent,
+    accounts.list_accounts,
+    accounts.read_account,
+    accounts.create_account,
+    accounts.update_account,
+    accounts.delete_account,
+    messages.send_message,
+    messages.preview_message,
+    messages.read_message,
+    messages.list_messages,
+]
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="smsbridge",
+        version="0.1.0",
+        description="The CRM's SMS accounts, users and messages. Every error is "
+        '{"error": code, "detail": text}.',
+        path="/api",
+        render_plugins=[JsonRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "token": SecurityScheme(type="http", scheme="bearer", description="API token")
+            }
+        ),
+        security=[{"token": []}],
+    )
+
+
+def create_app(settings: Settings, server: Server | None = None) -> Litestar:
+    """With `server`, use it (tests open it themselves in their event loop); without, open
+    one from `settings` when the app starts and close it when the app stops."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if server is not None:
+            yield
+            return
+        async with open_server(settings) as opened:
+            app.state.server = opened
+            yield
+
+    return Litestar(
+        route_handlers=ROUTES,
+        dependencies={
+            "server": Provide(provide_server, sync_to_thread=False),
+            "caller": Provide(provide_caller),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
+        middleware=[timing_middleware],
+        lifespan=[lifespan],
+        state=State({"server": server} if server is not None else {}),
+        debug=False,
+    )

@@ -1,0 +1,61 @@
+"""Engine creation: any SQLAlchemy URL in, an async engine out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+# Users write the URL they know (`postgresql://...`, `sqlite:///x.db`); the server needs the
+# async driver of that database.
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+    "mariadb": "mariadb+aiomysql",
+}
+
+
+class DatabaseURLError(ValueError):
+    pass
+
+
+def async_url(url: str | URL) -> URL:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise DatabaseURLError(f"--db {str(url)!r} is not a database URL: {exc}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if (driver and backend != "sqlite") or driver == "aiosqlite":
+        return parsed
+    target = ASYNC_DRIVERS.get(backend)
+    if target is None:
+        raise DatabaseURLError(
+            f"--db: no async driver known for {backend!r} (use one of {', '.join(ASYNC_DRIVERS)})"
+        )
+    return parsed.set(drivername=target)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the writer; foreign keys make ON DELETE SET NULL work;
+    # busy_timeout makes a second writer wait instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    engine = create_async_engine(async_url(url), **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)

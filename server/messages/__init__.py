@@ -1,0 +1,1 @@
+"""Messages: what a text becomes before sending, how it is stored, who may see it."""

@@ -1,0 +1,107 @@
+"""Group commit: concurrent requests' messages are written together, one transaction and one
+fsync for many 202s. Every caller still waits until its own row is committed.
+
+One writer task drains a queue: it takes what is waiting (up to `batch_max` rows), inserts
+it in one transaction, commits, and wakes those callers. While it commits, new rows pile up
+and make the next batch, so the batch size follows the load with no timer to tune.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from ..db.tables import Message
+
+log = logging.getLogger("smsbridge.server.writer")
+
+Row = dict[str, Any]
+
+
+class WriterStopped(RuntimeError):
+    pass
+
+
+class MessageWriter:
+    def __init__(self, sessions: async_sessionmaker, batch_max: int = 512) -> None:
+        self._sessions = sessions
+        self._batch_max = batch_max
+        self._queue: asyncio.Queue[tuple[Row, asyncio.Future[None]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # for tests and the benchmark: how many transactions were used
+        self.rows = 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="message-writer")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        while not self._queue.empty():
+            _, fut = self._queue.get_nowait()
+            if not fut.done():
+                fut.set_exception(WriterStopped("the server is shutting down"))
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    async def insert(self, row: Row) -> None:
+        """Return once `row` is committed; raise IntegrityError if it violates a constraint."""
+        if self._task is None:
+            raise WriterStopped("the message writer is not running")
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put((row, fut))
+        await fut
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write(batch)
+
+    async def _write(self, batch: list[tuple[Row, asyncio.Future[None]]]) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(insert(Message), [row for row, _ in batch])
+        except IntegrityError:
+            # One bad row (a racing Idempotency-Key) must not fail its neighbours: retry
+            # each alone so only the offender gets the error.
+            for row, fut in batch:
+                await self._write_one(row, fut)
+            return
+        except Exception as exc:
+            log.exception("writing %d messages failed", len(batch))
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        self.batches += 1
+        self.rows += len(batch)
+        for _, fut in batch:
+            if not fut.done():
+                fut.set_result(None)
+
+    async def _write_one(self, row: Row, fut: asyncio.Future[None]) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(insert(Message), [row])
+        except Exception as exc:
+            if not fut.done():
+                fut.set_exception(exc)
+            return
+        self.batches += 1
+        self.rows += 1
+        if not fut.done():
+            fut.set_result(None)

@@ -1,0 +1,50 @@
+"""Prometheus metrics, in a registry of the server's own (no process-global collectors, so
+two servers in one process, as in the tests, do not collide)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.request_latency = Histogram(
+            "smsbridge_http_request_duration_seconds",
+            "Time to answer an API request",
+            ["method", "route", "status"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.messages = Gauge(
+            "smsbridge_messages",
+            "Messages in the store by direction, state and gateway",
+            ["direction", "state", "gateway"],
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "smsbridge_queue_depth",
+            "Outbound messages waiting for their gateway (state queued)",
+            ["gateway"],
+            registry=self.registry,
+        )
+        self.agents_connected = Gauge(
+            "smsbridge_agents_connected",
+            "Agents connected over the WebSocket",
+            registry=self.registry,
+        )
+        self.commit_pending = Gauge(
+            "smsbridge_commit_pending",
+            "Messages waiting for the group-commit writer",
+            registry=self.registry,
+        )
+        self.commit_batches = Gauge(
+            "smsbridge_message_commit_batches",
+            "Transactions the group-commit writer has committed since start",
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

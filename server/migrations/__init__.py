@@ -1,0 +1,1 @@
+"""Alembic migrations, run by server/db/migrate.py at start."""

@@ -1,0 +1,87 @@
+"""The running server's parts, opened at start and closed at stop. Handlers reach them
+through `app.state.server`; nothing lives in module globals."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from . import keys
+from .bootstrap import seed
+from .db import migrate
+from .db.engine import make_engine, make_sessionmaker
+from .gateways.base import Registry
+from .messages.states import StateRecorder
+from .messages.writer import MessageWriter
+from .metrics import Metrics
+from .settings import Settings
+
+log = logging.getLogger("smsbridge.server")
+
+ADMIN_TOKEN_ENV = "SMSBRIDGE_ADMIN_TOKEN"
+
+
+@dataclass
+class Server:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker
+    box: keys.SecretBox
+    gateways: Registry
+    writer: MessageWriter
+    states: StateRecorder
+    metrics: Metrics
+    # The admin token generated at this start (None when it came from the environment or
+    # the database already existed). Printed once by the CLI, never logged.
+    new_admin_token: str | None = None
+    auth_cache: dict[str, tuple[float, object]] = field(default_factory=dict)
+
+    def forget_tokens(self) -> None:
+        self.auth_cache.clear()
+
+
+@contextlib.asynccontextmanager
+async def open_server(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    gateways: Registry | None = None,
+    admin_token: str | None = None,
+) -> AsyncIterator[Server]:
+    """Migrate, seed, start the writer; yield the Server; stop it all on the way out.
+    `engine` and `gateways` are for tests and the benchmark."""
+    own_engine = engine is None
+    engine = engine or make_engine(settings.db)
+    try:
+        box = keys.SecretBox(keys.load_or_create(settings.key_path()))
+        await migrate.upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
+        async with sessions.begin() as session:
+            generated = await seed(session, token or None)
+        writer = MessageWriter(sessions, settings.commit_batch)
+        server = Server(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            box=box,
+            gateways=gateways or Registry(),
+            writer=writer,
+            states=StateRecorder(sessions),
+            metrics=Metrics(),
+            new_admin_token=generated,
+        )
+        await writer.start()
+        try:
+            log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
+            yield server
+        finally:
+            await writer.stop()
+    finally:
+        if own_engine:
+            await engine.dispose()

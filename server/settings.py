@@ -1,0 +1,53 @@
+"""The server's settings: command-line options over an optional TOML file over defaults."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import msgspec
+from sqlalchemy.engine import make_url
+
+DEFAULT_DB = "sqlite:///smsbridge.sqlite"
+KEY_FILE_NAME = "smsbridge.key"
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    db: str = DEFAULT_DB
+    host: str = "127.0.0.1"
+    port: int = 8765
+    # Where the server key lives; default: beside a SQLite file, else the working directory.
+    key_file: str | None = None
+    log_level: str = "info"
+    # Group commit: at most this many messages are written in one transaction.
+    commit_batch: int = 512
+
+    def key_path(self) -> Path:
+        if self.key_file:
+            return Path(self.key_file)
+        url = make_url(self.db)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).resolve().parent / KEY_FILE_NAME
+        return Path.cwd() / KEY_FILE_NAME
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def load_file(path: Path) -> dict[str, object]:
+    """Read a TOML settings file (keys as in Settings, e.g. `db = "postgresql://..."`)."""
+    try:
+        return tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise SettingsError(f"--config {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"--config {path}: {exc}") from None
+
+
+def build(file_values: dict[str, object], overrides: dict[str, object]) -> Settings:
+    merged = {**file_values, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return msgspec.convert(merged, Settings)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"settings: {exc}") from None
