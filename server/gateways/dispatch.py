@@ -91,7 +91,7 @@ class Dispatcher:
         self._clock = clock
         self._rng = rng or random.Random()
         self._accounts: dict[int, _Account] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], str] = {}  # → message id
         self.waiting_ids: set[str] = set()
 
     @property
@@ -113,11 +113,12 @@ class Dispatcher:
                 continue
             self.waiting_ids.add(job.id)
             task = asyncio.create_task(self._run(job), name=f"{self.name}-{job.id}")
-            self._tasks.add(task)
+            self._tasks[task] = job.id
             task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
+        # Here, not in _run: a task cancelled before it started never runs its body.
+        self.waiting_ids.discard(self._tasks.pop(task, ""))
 
     async def drain(self) -> None:
         """Wait until every message handed off so far has its outcome (tests, bench)."""
@@ -149,39 +150,36 @@ class Dispatcher:
             return await self._send_one(job)
 
     async def _run(self, job: Job) -> None:
-        try:
-            attempt = 0
-            while True:
-                attempt += 1
-                try:
-                    outcome = await self._limited(job)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    # A bug, not the service: fail this one message, keep the gateway going.
-                    log.exception("%s: sending message %s failed unexpectedly", self.name, job.id)
-                    outcome = Failed(
-                        "gateway_error", f"{self.name}: internal error ({type(exc).__name__})"
-                    )
-                if isinstance(outcome, Sent):
-                    await self._sink.sent(job.id, outcome.ref)
-                    return
-                if isinstance(outcome, Failed):
-                    await self._sink.report(
-                        job.id, MessageState.FAILED.value, outcome.reason, outcome.detail
-                    )
-                    return
-                if not outcome.outage and attempt >= self.policy.max_attempts:
-                    await self._sink.report(
-                        job.id,
-                        MessageState.FAILED.value,
-                        outcome.reason,
-                        f"{outcome.detail} (gave up after {attempt} attempts)",
-                    )
-                    return
-                log.info(
-                    "%s: message %s not sent yet (%s), retrying", self.name, job.id, outcome.reason
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                outcome = await self._limited(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # A bug, not the service: fail this one message, keep the gateway going.
+                log.exception("%s: sending message %s failed unexpectedly", self.name, job.id)
+                outcome = Failed(
+                    "gateway_error", f"{self.name}: internal error ({type(exc).__name__})"
                 )
-                await self._sleep(self.delay(attempt))
-        finally:
-            self.waiting_ids.discard(job.id)
+            if isinstance(outcome, Sent):
+                await self._sink.sent(job.id, outcome.ref)
+                return
+            if isinstance(outcome, Failed):
+                await self._sink.report(
+                    job.id, MessageState.FAILED.value, outcome.reason, outcome.detail
+                )
+                return
+            if not outcome.outage and attempt >= self.policy.max_attempts:
+                await self._sink.report(
+                    job.id,
+                    MessageState.FAILED.value,
+                    outcome.reason,
+                    f"{outcome.detail} (gave up after {attempt} attempts)",
+                )
+                return
+            log.info(
+                "%s: message %s not sent yet (%s), retrying", self.name, job.id, outcome.reason
+            )
+            await self._sleep(self.delay(attempt))

@@ -52,3 +52,23 @@ def make_client(
     return httpx.AsyncClient(
         timeout=timeout, limits=LIMITS, verify=verify, follow_redirects=False, trust_env=False
     )
+
+
+class LazyClient:
+    """Builds the client on first use: creating one loads the CA store (~0.1 s), which a
+    server whose accounts never use the gateway should not pay at every start."""
+
+    def __init__(self, *, verify: ssl.SSLContext | bool = True, timeout: httpx.Timeout = TIMEOUT):
+        self._verify = verify
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    def __call__(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = make_client(verify=self._verify, timeout=self._timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

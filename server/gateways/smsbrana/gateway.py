@@ -34,7 +34,7 @@ def credentials(config: Mapping[str, str], secrets: Mapping[str, str]) -> Creden
 class SmsbranaGateway:
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | Callable[[], httpx.AsyncClient],
         sink: RefSink,
         *,
         policy: Policy | None = None,
@@ -42,7 +42,8 @@ class SmsbranaGateway:
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         salt: Callable[[], str] = protocol.new_salt,
     ) -> None:
-        self._http = http
+        # A client, or a function giving it (built lazily, see http.LazyClient).
+        self._http = http if callable(http) else (lambda: http)
         self._now = now
         self._salt = salt
         kwargs = {"sleep": sleep} if sleep is not None else {}
@@ -50,7 +51,7 @@ class SmsbranaGateway:
 
     def client(self, config: Mapping[str, str], secrets: Mapping[str, str]) -> SmsbranaClient:
         return SmsbranaClient(
-            self._http, credentials(config, secrets), now=self._now, salt=self._salt
+            self._http(), credentials(config, secrets), now=self._now, salt=self._salt
         )
 
     async def hand_off(self, jobs: list[Job]) -> None:

@@ -1,0 +1,135 @@
+"""The web gateways of a running server, built at start and closed at stop: one HTTP client
+each, their records, the inbox poller, and the resumption of messages left `queued`."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from sms.model import Direction, GatewayType, MessageState
+
+from ..accounts.config import stored_values
+from ..db.tables import Account, Message
+from ..keys import SecretBox
+from .base import Holding, Job, Registry, StateSink
+from .http import LazyClient
+from .records import Records
+from .smsbrana.client import Unreachable
+from .smsbrana.gateway import SmsbranaGateway
+from .smsbrana.inbox import InboxPoller
+from .smsbrana.protocol import ProtocolError
+
+log = logging.getLogger("smsbridge.server.gateways")
+
+WEB = (GatewayType.SMSBRANA, GatewayType.URL, GatewayType.O2)
+RESUME_BATCH = 1000
+
+
+class NotSupported(Exception):
+    """The account's gateway cannot do what was asked (credit of a URL gateway...)."""
+
+
+class GatewayUnavailable(Exception):
+    """The service did not give a usable answer; the text says why, without secrets."""
+
+
+class WebGateways:
+    def __init__(
+        self,
+        sessions: async_sessionmaker,
+        box: SecretBox,
+        states: StateSink,
+        *,
+        smsbrana_http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._box = box
+        self.records = Records(sessions, states)
+        self._clients: list[LazyClient] = []
+        self.smsbrana = SmsbranaGateway(smsbrana_http or self._client(), self.records)
+        self.smsbrana_inbox = InboxPoller(sessions, box, self.records, self.smsbrana.client)
+
+    def _client(self) -> LazyClient:
+        client = LazyClient()
+        self._clients.append(client)
+        return client
+
+    def register(self, registry: Registry) -> None:
+        """Fill only the places still held: a test or bench may have put its own there."""
+        for gateway, impl in ((GatewayType.SMSBRANA, self.smsbrana),):
+            if isinstance(registry.get(gateway), Holding):
+                registry.replace(gateway, impl)
+
+    async def start(self, registry: Registry) -> None:
+        self.register(registry)
+        self.smsbrana_inbox.start()
+        await self.resume(registry)
+
+    async def resume(self, registry: Registry) -> int:
+        """Hand the web gateways what is still `queued` (after a restart). Resending is safe:
+        smsbrana answers -1 for a user_id it has seen."""
+        handed = 0
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Message, Account)
+                    .join(Account, Account.id == Message.account_id)
+                    .where(
+                        Message.state == MessageState.QUEUED.value,
+                        Message.direction == Direction.OUT.value,
+                        Message.gateway.in_([g.value for g in WEB]),
+                    )
+                    .order_by(Message.seq)
+                    .limit(RESUME_BATCH)
+                )
+            ).all()
+        for message, account in rows:
+            job = Job(
+                id=message.id,
+                account_id=account.id,
+                to=message.peer,
+                text=message.text,
+                parts=message.parts,
+                config=stored_values(account.config),
+                secrets=self._box.open(account.secrets),
+            )
+            await registry.get(GatewayType(account.gateway)).hand_off([job])
+            handed += 1
+        if handed:
+            log.info("handed %d queued messages to the web gateways again", handed)
+        return handed
+
+    def _config(self, account: Account) -> tuple[dict[str, str], dict[str, str]]:
+        return stored_values(account.config), self._box.open(account.secrets)
+
+    async def credit(self, account: Account) -> float:
+        """smsbrana's remaining credit (CZK); raises GatewayUnavailable with a clear text."""
+        if account.gateway != GatewayType.SMSBRANA.value:
+            raise NotSupported(
+                f"account {account.id} uses {account.gateway}; only smsbrana has credit"
+            )
+        config, secrets = self._config(account)
+        try:
+            answer = await self.smsbrana.client(config, secrets).credit()
+        except (Unreachable, ProtocolError) as exc:
+            raise GatewayUnavailable(str(exc)) from None
+        credit = answer.number("credit")
+        if answer.err != 0 or credit is None:
+            raise GatewayUnavailable(answer.info.text)
+        return credit
+
+    async def test(self, account: Account) -> str:
+        """The account's "test connection": what worked, or GatewayUnavailable saying why."""
+        if account.gateway == GatewayType.SMSBRANA.value:
+            credit = await self.credit(account)
+            return f"smsbrana answered; credit {credit:.2f} CZK"
+        raise NotSupported(f"gateway {account.gateway} has no connection test")
+
+    async def close(self) -> None:
+        await self.smsbrana_inbox.close()
+        await self.smsbrana.dispatcher.close()
+        for client in self._clients:
+            await client.aclose()
