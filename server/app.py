@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from .api import accounts, agents, messages, ops, users
+from .api import accounts, agents, gateways, messages, ops, users
 from .api.auth import provide_caller, provide_server
 from .api.errors import EXCEPTION_HANDLERS
 from .api.timing import timing_middleware
@@ -35,6 +35,9 @@ ROUTES = [
     messages.preview_message,
     messages.read_message,
     messages.list_messages,
+    gateways.account_credit,
+    gateways.test_account,
+    gateways.smsbrana_push,
 ]
 
 

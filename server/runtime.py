@@ -16,6 +16,7 @@ from .bootstrap import seed
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
 from .gateways.base import Registry
+from .gateways.web import WebGateways
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
@@ -40,6 +41,8 @@ class Server:
     # the database already existed). Printed once by the CLI, never logged.
     new_admin_token: str | None = None
     auth_cache: dict[str, tuple[float, object]] = field(default_factory=dict)
+    # smsbrana, URL and O2: started with the server (gateways/web.py).
+    web: WebGateways | None = None
 
     def forget_tokens(self) -> None:
         self.auth_cache.clear()
@@ -77,10 +80,13 @@ async def open_server(
             new_admin_token=generated,
         )
         await writer.start()
+        server.web = WebGateways(sessions, box, server.states)
         try:
+            await server.web.start(server.gateways)
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
+            await server.web.close()
             await writer.stop()
     finally:
         if own_engine:
