@@ -14,13 +14,14 @@ from sms.model import Direction, GatewayType, MessageState
 from ..accounts.config import stored_values
 from ..db.tables import Account, Message
 from ..keys import SecretBox
-from .base import Holding, Job, Registry, StateSink
+from .base import Gateway, Holding, Job, Registry, StateSink
 from .http import LazyClient
 from .records import Records
 from .smsbrana.client import Unreachable
 from .smsbrana.gateway import SmsbranaGateway
 from .smsbrana.inbox import InboxPoller
 from .smsbrana.protocol import ProtocolError
+from .url import UrlGateway
 
 log = logging.getLogger("smsbridge.server.gateways")
 
@@ -51,6 +52,7 @@ class WebGateways:
         self._clients: list[LazyClient] = []
         self.smsbrana = SmsbranaGateway(smsbrana_http or self._client(), self.records)
         self.smsbrana_inbox = InboxPoller(sessions, box, self.records, self.smsbrana.client)
+        self.url = UrlGateway(self._client(), self.records)
 
     def _client(self) -> LazyClient:
         client = LazyClient()
@@ -59,7 +61,11 @@ class WebGateways:
 
     def register(self, registry: Registry) -> None:
         """Fill only the places still held: a test or bench may have put its own there."""
-        for gateway, impl in ((GatewayType.SMSBRANA, self.smsbrana),):
+        impls: tuple[tuple[GatewayType, Gateway], ...] = (
+            (GatewayType.SMSBRANA, self.smsbrana),
+            (GatewayType.URL, self.url),
+        )
+        for gateway, impl in impls:
             if isinstance(registry.get(gateway), Holding):
                 registry.replace(gateway, impl)
 
@@ -131,5 +137,6 @@ class WebGateways:
     async def close(self) -> None:
         await self.smsbrana_inbox.close()
         await self.smsbrana.dispatcher.close()
+        await self.url.dispatcher.close()
         for client in self._clients:
             await client.aclose()
