@@ -19,7 +19,7 @@ from .http import LazyClient
 from .records import Records
 from .smsbrana.client import Unreachable
 from .smsbrana.gateway import SmsbranaGateway
-from .smsbrana.inbox import InboxPoller
+from .smsbrana.inbox import inbox_poller
 from .smsbrana.protocol import ProtocolError
 from .url import UrlGateway
 
@@ -51,7 +51,7 @@ class WebGateways:
         self.records = Records(sessions, states)
         self._clients: list[LazyClient] = []
         self.smsbrana = SmsbranaGateway(smsbrana_http or self._client(), self.records)
-        self.smsbrana_inbox = InboxPoller(sessions, box, self.records, self.smsbrana.client)
+        self.smsbrana_inbox = inbox_poller(sessions, box, self.records, self.smsbrana.client)
         self.url = UrlGateway(self._client(), self.records)
 
     def _client(self) -> LazyClient:

@@ -10,20 +10,16 @@ only move a message forward.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from sms.model import GatewayType
 
-from ...accounts.config import stored_values
-from ...db.tables import Account
 from ...keys import SecretBox
+from ..polling import AccountPoller, PollError
 from ..records import Records
 from . import protocol
 from .client import SmsbranaClient, Unreachable
@@ -89,79 +85,24 @@ async def poll_once(client: SmsbranaClient, records: Records, account_id: int) -
     return result
 
 
-class InboxPoller:
-    """Polls every smsbrana account that has `poll_incoming` on an interval, or at once
-    when `trigger()` is called (the push endpoint). Accounts are read anew each round."""
+def inbox_poller(
+    sessions: async_sessionmaker,
+    box: SecretBox,
+    records: Records,
+    make_client: Callable[[dict[str, str], dict[str, str]], SmsbranaClient],
+    *,
+    interval: float = DEFAULT_INTERVAL,
+) -> AccountPoller:
+    async def poll_account(
+        account_id: int, config: dict[str, str], secrets: dict[str, str]
+    ) -> PollResult | None:
+        if not config.get("login"):
+            return None  # not configured yet
+        try:
+            return await poll_once(make_client(config, secrets), records, account_id)
+        except (Unreachable, protocol.ProtocolError, InboxError) as exc:
+            raise PollError(str(exc)) from None
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker,
-        box: SecretBox,
-        records: Records,
-        make_client: Callable[[dict[str, str], dict[str, str]], SmsbranaClient],
-        *,
-        interval: float = DEFAULT_INTERVAL,
-    ) -> None:
-        self._sessions = sessions
-        self._box = box
-        self._records = records
-        self._make_client = make_client
-        self.interval = interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.rounds = 0
-        self.round_done = asyncio.Event()  # set after each round, for whoever waits on one
-
-    def trigger(self) -> None:
-        self._wake.set()
-
-    async def poll_all(self) -> dict[int, PollResult | str]:
-        """One round: each account's result, or the text of what went wrong with it."""
-        async with self._sessions() as session:
-            accounts = (
-                (
-                    await session.execute(
-                        select(Account).where(
-                            Account.gateway == GatewayType.SMSBRANA.value,
-                            Account.poll_incoming.is_(True),
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        results: dict[int, PollResult | str] = {}
-        for account in accounts:
-            config = stored_values(account.config)
-            if not config.get("login"):
-                continue
-            client = self._make_client(config, self._box.open(account.secrets))
-            try:
-                results[account.id] = await poll_once(client, self._records, account.id)
-            except (Unreachable, protocol.ProtocolError, InboxError) as exc:
-                log.warning("smsbrana inbox of account %s: %s", account.id, exc)
-                results[account.id] = str(exc)
-        self.rounds += 1
-        self.round_done.set()
-        return results
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            self._wake.clear()
-            try:
-                await self.poll_all()
-            except Exception:
-                log.exception("smsbrana inbox round failed")
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="smsbrana-inbox")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    return AccountPoller(
+        "smsbrana inbox", GatewayType.SMSBRANA, sessions, box, poll_account, interval=interval
+    )
