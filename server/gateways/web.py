@@ -16,6 +16,9 @@ from ..db.tables import Account, Message
 from ..keys import SecretBox
 from .base import Gateway, Holding, Job, Registry, StateSink
 from .http import LazyClient
+from .o2.gateway import O2Gateway, O2Refused, O2Unreachable
+from .o2.receive import receive_poller
+from .o2.tls import CertificateError
 from .records import Records
 from .smsbrana.client import Unreachable
 from .smsbrana.gateway import SmsbranaGateway
@@ -53,6 +56,8 @@ class WebGateways:
         self.smsbrana = SmsbranaGateway(smsbrana_http or self._client(), self.records)
         self.smsbrana_inbox = inbox_poller(sessions, box, self.records, self.smsbrana.client)
         self.url = UrlGateway(self._client(), self.records)
+        self.o2 = O2Gateway(self.records)
+        self.o2_receive = receive_poller(sessions, box, self.records, self.o2)
 
     def _client(self) -> LazyClient:
         client = LazyClient()
@@ -64,6 +69,7 @@ class WebGateways:
         impls: tuple[tuple[GatewayType, Gateway], ...] = (
             (GatewayType.SMSBRANA, self.smsbrana),
             (GatewayType.URL, self.url),
+            (GatewayType.O2, self.o2),
         )
         for gateway, impl in impls:
             if isinstance(registry.get(gateway), Holding):
@@ -72,6 +78,7 @@ class WebGateways:
     async def start(self, registry: Registry) -> None:
         self.register(registry)
         self.smsbrana_inbox.start()
+        self.o2_receive.start()
         await self.resume(registry)
 
     async def resume(self, registry: Registry) -> int:
@@ -132,11 +139,19 @@ class WebGateways:
         if account.gateway == GatewayType.SMSBRANA.value:
             credit = await self.credit(account)
             return f"smsbrana answered; credit {credit:.2f} CZK"
+        if account.gateway == GatewayType.O2.value:
+            config, secrets = self._config(account)
+            try:
+                return await self.o2.ping(account.id, config, secrets)
+            except (CertificateError, O2Unreachable, O2Refused) as exc:
+                raise GatewayUnavailable(str(exc)) from None
         raise NotSupported(f"gateway {account.gateway} has no connection test")
 
     async def close(self) -> None:
         await self.smsbrana_inbox.close()
         await self.smsbrana.dispatcher.close()
         await self.url.dispatcher.close()
+        await self.o2_receive.close()
+        await self.o2.close()
         for client in self._clients:
             await client.aclose()

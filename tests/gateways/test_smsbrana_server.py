@@ -4,42 +4,15 @@ reports, incoming SMS with their visibility, the push URL, credit, the 459-chara
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import httpx
 import pytest
 
-from server.app import create_app
-from server.db.engine import make_engine
-from server.runtime import Server, open_server
-from server.settings import Settings
-from tests.server.conftest import ADMIN_TOKEN, Api, sqlite_template  # noqa: F401
+from server.runtime import Server
+from tests.server.conftest import ADMIN_TOKEN, Api
 
 from .fakes.smsbrana import FakeSmsbrana
 
 PASSWORD = "s3cret-Pa55"
-
-
-@pytest.fixture
-async def srv(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Server]:  # noqa: F811
-    path = tmp_path / "smsbridge.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    settings = Settings(db=url, key_file=str(tmp_path / "key"))
-    engine = make_engine(url)
-    async with open_server(settings, engine=engine, admin_token=ADMIN_TOKEN) as server:
-        yield server
-    await engine.dispose()
-
-
-@pytest.fixture
-async def api(srv: Server) -> AsyncIterator[Api]:
-    app = create_app(Settings(), srv)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://smsbridge.test") as client:
-        yield Api(client)
 
 
 async def smsbrana_account(api: Api, fake: FakeSmsbrana, **fields: object) -> int:
