@@ -7,12 +7,14 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from . import keys
+from .accounts.cache import AccountCache
 from .bootstrap import seed
+from .callers import TokenCache
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
 from .gateways.base import Registry
@@ -37,15 +39,13 @@ class Server:
     writer: MessageWriter
     states: StateRecorder
     metrics: Metrics
+    accounts: AccountCache
+    callers: TokenCache
     # The admin token generated at this start (None when it came from the environment or
     # the database already existed). Printed once by the CLI, never logged.
     new_admin_token: str | None = None
-    auth_cache: dict[str, tuple[float, object]] = field(default_factory=dict)
     # smsbrana, URL and O2: started with the server (gateways/web.py).
     web: WebGateways | None = None
-
-    def forget_tokens(self) -> None:
-        self.auth_cache.clear()
 
 
 @contextlib.asynccontextmanager
@@ -67,7 +67,7 @@ async def open_server(
         token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
         async with sessions.begin() as session:
             generated = await seed(session, token or None)
-        writer = MessageWriter(sessions, settings.commit_batch)
+        writer = MessageWriter(engine, settings.commit_batch)
         server = Server(
             settings=settings,
             engine=engine,
@@ -77,6 +77,8 @@ async def open_server(
             writer=writer,
             states=StateRecorder(sessions),
             metrics=Metrics(),
+            accounts=AccountCache(sessions, box),
+            callers=TokenCache(sessions),
             new_admin_token=generated,
         )
         await writer.start()

@@ -3,8 +3,10 @@ accounts they may send with (their own and those without an owner)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import delete, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 from msgspec import UNSET
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,8 +19,10 @@ from ..accounts.store import apply_config, check_config, clear_default, usable_b
 from ..db.tables import Account, User
 from ..runtime import Server
 from .auth import Caller, CallerDep, ServerDep, require_admin
-from .errors import ApiError, conflict, not_found, unprocessable
-from .schemas import AccountIn, AccountOut, AccountPatch
+from .errors import AUTH, ApiError, conflict, documented, not_found, unprocessable
+from .schemas import MAX_ID, AccountIn, AccountOut, AccountPatch
+
+AccountIdPath = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 
 
 def to_out(account: Account, owner: str | None) -> AccountOut:
@@ -63,7 +67,7 @@ def _name_taken(name: str) -> ApiError:
     return conflict("name_taken", f"an account named {name!r} already exists")
 
 
-@get("/api/accounts", summary="List SMS accounts")
+@get("/api/accounts", summary="List SMS accounts", security=AUTH, responses=documented(401))
 async def list_accounts(server: ServerDep, caller: CallerDep) -> list[AccountOut]:
     query = with_owner() if caller.is_admin else usable_by(caller.id)
     async with server.sessions() as session:
@@ -71,15 +75,26 @@ async def list_accounts(server: ServerDep, caller: CallerDep) -> list[AccountOut
     return [to_out(a, o) for a, o in rows]
 
 
-@get("/api/accounts/{account_id:int}", summary="Read one SMS account")
+@get(
+    "/api/accounts/{account_id:int}",
+    summary="Read one SMS account",
+    security=AUTH,
+    responses=documented(400, 401, 404),
+)
 async def read_account(
-    server: ServerDep, caller: CallerDep, account_id: FromPath[int]
+    server: ServerDep, caller: CallerDep, account_id: AccountIdPath
 ) -> AccountOut:
     async with server.sessions() as session:
         return to_out(*await _load(session, account_id, caller))
 
 
-@post("/api/accounts", status_code=201, summary="Create an SMS account (admin)")
+@post(
+    "/api/accounts",
+    status_code=201,
+    summary="Create an SMS account (admin)",
+    security=AUTH,
+    responses=documented(400, 401, 403, 409, 422),
+)
 async def create_account(
     server: ServerDep, caller: CallerDep, data: JSONBody[AccountIn]
 ) -> AccountOut:
@@ -104,14 +119,21 @@ async def create_account(
                 await clear_default(session)
             session.add(account)
             await session.flush()
-            return to_out(account, data.owner)
+            out = to_out(account, data.owner)
     except IntegrityError:
         raise _name_taken(data.name) from None
+    server.accounts.invalidate()  # the send path reads accounts from this cache
+    return out
 
 
-@patch("/api/accounts/{account_id:int}", summary="Change an SMS account (admin)")
+@patch(
+    "/api/accounts/{account_id:int}",
+    summary="Change an SMS account (admin)",
+    security=AUTH,
+    responses=documented(400, 401, 403, 404, 409, 422),
+)
 async def update_account(
-    server: ServerDep, caller: CallerDep, account_id: FromPath[int], data: JSONBody[AccountPatch]
+    server: ServerDep, caller: CallerDep, account_id: AccountIdPath, data: JSONBody[AccountPatch]
 ) -> AccountOut:
     require_admin(caller)
     try:
@@ -121,9 +143,11 @@ async def update_account(
             if data.owner is not UNSET:
                 owner = data.owner
             await session.flush()
-            return to_out(account, owner)
+            out = to_out(account, owner)
     except IntegrityError:
         raise _name_taken(str(data.name)) from None
+    server.accounts.invalidate()
+    return out
 
 
 async def _apply_patch(
@@ -155,9 +179,16 @@ async def _apply_patch(
         account.is_default = data.default
 
 
-@delete("/api/accounts/{account_id:int}", status_code=204, summary="Delete an SMS account (admin)")
-async def delete_account(server: ServerDep, caller: CallerDep, account_id: FromPath[int]) -> None:
+@delete(
+    "/api/accounts/{account_id:int}",
+    status_code=204,
+    summary="Delete an SMS account (admin)",
+    security=AUTH,
+    responses=documented(400, 401, 403, 404),
+)
+async def delete_account(server: ServerDep, caller: CallerDep, account_id: AccountIdPath) -> None:
     require_admin(caller)
     async with server.sessions.begin() as session:
         account, _ = await _load(session, account_id, caller)
         await session.delete(account)
+    server.accounts.invalidate()

@@ -13,11 +13,16 @@ from sms.model import Direction, MessageState
 from ..db.tables import Account, Agent, Message
 from ..tokens import AGENT_PREFIX, hash_token, new_token
 from .auth import CallerDep, ServerDep, require_admin
-from .errors import conflict
+from .errors import AUTH, conflict, documented
 from .schemas import AgentCreated, AgentIn, AgentOut
 
 
-@get("/api/agents", summary="List agents with their accounts and queue depth (admin)")
+@get(
+    "/api/agents",
+    summary="List agents with their accounts and queue depth (admin)",
+    security=AUTH,
+    responses=documented(401, 403),
+)
 async def list_agents(server: ServerDep, caller: CallerDep) -> list[AgentOut]:
     require_admin(caller)
     async with server.sessions() as session:
@@ -52,7 +57,13 @@ async def list_agents(server: ServerDep, caller: CallerDep) -> list[AgentOut]:
     ]
 
 
-@post("/api/agents", status_code=201, summary="Register an agent (admin); the token is shown once")
+@post(
+    "/api/agents",
+    status_code=201,
+    summary="Register an agent (admin); the token is shown once",
+    security=AUTH,
+    responses=documented(400, 401, 403, 409),
+)
 async def create_agent(
     server: ServerDep, caller: CallerDep, data: JSONBody[AgentIn]
 ) -> AgentCreated:

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger("smsbridge.server.api")
@@ -59,8 +60,10 @@ _HTTP_CODES = {
 }
 
 
-def _body(status: int, error: str, detail: str) -> Response[ErrorBody]:
-    return Response(ErrorBody(error, detail), status_code=status)
+def _body(
+    status: int, error: str, detail: str, headers: dict[str, str] | None = None
+) -> Response[ErrorBody]:
+    return Response(ErrorBody(error, detail), status_code=status, headers=headers)
 
 
 def _validation_detail(exc: ValidationException) -> str:
@@ -86,7 +89,9 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
         return _body(400, "invalid_request", _validation_detail(exc))
     if status >= 500:
         return _body(status, "internal", "the server failed; see its log")
-    return _body(status, _HTTP_CODES.get(status, "error"), exc.detail or "request refused")
+    # Keep Litestar's headers: a 405 must say which methods are allowed (`Allow`).
+    headers = dict(exc.headers) if exc.headers else None
+    return _body(status, _HTTP_CODES.get(status, "error"), exc.detail or "request refused", headers)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
@@ -99,3 +104,27 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }
+
+
+_MEANING = {
+    400: "The request is malformed: bad JSON, a wrong type, an unknown field",
+    401: "No token, or not a known one",
+    403: "The caller's rights do not allow this",
+    404: "No such thing, or not visible to the caller",
+    409: "Conflicts with what exists (a taken name, a reused Idempotency-Key)",
+    422: "Well-formed but not acceptable (bad number, config, too long, unknown reference)",
+}
+
+
+def documented(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the errors a handler can answer, all in the {error, detail} shape."""
+    return {
+        code: ResponseSpec(
+            data_container=ErrorBody, description=_MEANING[code], generate_examples=False
+        )
+        for code in codes
+    }
+
+
+# Every handler that needs a token says so (the health and metrics endpoints do not).
+AUTH = [{"token": []}]

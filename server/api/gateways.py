@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import msgspec
 from litestar import get, post
-from litestar.params import FromPath
 
 from ..accounts.store import usable_by, with_owner
 from ..db.tables import Account
 from ..gateways.web import GatewayUnavailable, NotSupported, WebGateways
 from ..runtime import Server
+from .accounts import AccountIdPath
 from .auth import Caller, CallerDep, ServerDep, require_admin
-from .errors import ApiError, not_found, unprocessable
+from .errors import AUTH, ApiError, documented, not_found, unprocessable
 
 
 class CreditOut(msgspec.Struct):
     account: int
-    credit: float
+    credit: float | None  # None when the service did not say; `detail` tells why
     currency: str = "CZK"
+    detail: str | None = None
 
 
 class TestOut(msgspec.Struct):
@@ -46,14 +47,15 @@ async def _account(server: Server, caller: Caller, account_id: int) -> Account:
     return row[0]
 
 
-def _bad_gateway(exc: Exception) -> ApiError:
-    # 502: the account is fine as far as we know; the service behind it did not answer.
-    return ApiError(502, "gateway_unavailable", str(exc))
-
-
-@get("/api/accounts/{account_id:int}/credit", summary="Remaining credit of an smsbrana account")
+@get(
+    "/api/accounts/{account_id:int}/credit",
+    summary="Remaining credit of an smsbrana account",
+    description="`credit` is null when smsbrana did not answer or refused; `detail` says why.",
+    security=AUTH,
+    responses=documented(400, 401, 404, 422),
+)
 async def account_credit(
-    server: ServerDep, caller: CallerDep, account_id: FromPath[int]
+    server: ServerDep, caller: CallerDep, account_id: AccountIdPath
 ) -> CreditOut:
     account = await _account(server, caller, account_id)
     try:
@@ -61,7 +63,8 @@ async def account_credit(
     except NotSupported as exc:
         raise unprocessable("not_supported", str(exc)) from None
     except GatewayUnavailable as exc:
-        raise _bad_gateway(exc) from None
+        # The account exists and the question is fair; the service's trouble is an answer.
+        return CreditOut(account_id, None, detail=str(exc))
     return CreditOut(account_id, credit)
 
 
@@ -69,8 +72,10 @@ async def account_credit(
     "/api/accounts/{account_id:int}/test",
     status_code=200,
     summary="Test an account's connection to its service (admin)",
+    security=AUTH,
+    responses=documented(400, 401, 403, 404, 422),
 )
-async def test_account(server: ServerDep, caller: CallerDep, account_id: FromPath[int]) -> TestOut:
+async def test_account(server: ServerDep, caller: CallerDep, account_id: AccountIdPath) -> TestOut:
     require_admin(caller)
     account = await _account(server, caller, account_id)
     try:

@@ -11,20 +11,19 @@ from litestar import get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from sms.model import Direction, GatewayType, MessageState
 from sms.phone import NumberKind, PhoneNumberError, normalize
 
-from ..accounts.config import stored_values
-from ..accounts.store import usable_by, with_owner
-from ..db.tables import Account, Message
+from ..accounts.cache import AccountView
+from ..db.tables import Message
 from ..gateways.base import Job
 from ..messages.compose import Composition, compose
 from ..messages.visibility import visible_to
-from .auth import CallerDep, ServerDep
-from .errors import ApiError, conflict, forbidden, not_found, unprocessable
-from .schemas import Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
+from ..runtime import Server
+from .auth import Caller, CallerDep, ServerDep
+from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, unprocessable
+from .schemas import MAX_ID, Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
 
@@ -39,22 +38,23 @@ def recipient(raw: str) -> str:
     return address.value
 
 
-async def choose_account(session: AsyncSession, caller: CallerDep, wanted: int | None) -> Account:
+async def choose_account(server: Server, caller: Caller, wanted: int | None) -> AccountView:
     """The named account if the caller may send with it, else the default one."""
     if wanted is not None:
-        row = (await session.execute(with_owner().where(Account.id == wanted))).first()
-        if row is None:
+        account = await server.accounts.get(wanted)
+        if account is None:
             raise unprocessable("unknown_account", f"account: there is no account {wanted}")
-        account, owner = row
-        if account.owner_id is not None and account.owner_id != caller.id:
-            raise forbidden(f"account {wanted} belongs to {owner!r}; only its owner sends with it")
+        if not account.usable_by(caller.id):
+            raise forbidden(
+                f"account {wanted} belongs to {account.owner!r}; only its owner sends with it"
+            )
         return account
-    row = (await session.execute(usable_by(caller.id).where(Account.is_default.is_(True)))).first()
-    if row is None:
+    found = await server.accounts.default_for(caller.id)
+    if found is None:
         raise unprocessable(
             "no_account", "account: there is no default account you may send with; name one"
         )
-    return row[0]
+    return found
 
 
 def check_fits(comp: Composition, gateway: GatewayType) -> None:
@@ -102,7 +102,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-@post("/api/messages", status_code=202, summary="Send an SMS")
+@post(
+    "/api/messages",
+    status_code=202,
+    summary="Send an SMS",
+    security=AUTH,
+    responses=documented(400, 401, 403, 409, 422),
+)
 async def send_message(
     server: ServerDep,
     caller: CallerDep,
@@ -115,9 +121,8 @@ async def send_message(
     digest = request_hash(to, data.text, data.account)
     if idempotency_key and (first := await replay(server, caller, idempotency_key, digest)):
         return first
-    async with server.sessions() as session:
-        account = await choose_account(session, caller, data.account)
-    gateway = GatewayType(account.gateway)
+    account = await choose_account(server, caller, data.account)
+    gateway = account.gateway
     comp = compose(data.text, strip=account.strip_diacritics, gateway=gateway)
     check_fits(comp, gateway)
     message_id = uuid.uuid4().hex
@@ -149,22 +154,26 @@ async def send_message(
         to=to,
         text=comp.text,
         parts=comp.parts,
-        config=stored_values(account.config),
-        secrets=server.box.open(account.secrets),
+        config=account.config,
+        secrets=account.secrets,
     )
     await server.gateways.get(gateway).hand_off([job])
     return Accepted(message_id, MessageState.QUEUED, comp.parts)
 
 
-@post("/api/messages/preview", status_code=200, summary="What a text becomes, without sending")
+@post(
+    "/api/messages/preview",
+    status_code=200,
+    summary="What a text becomes, without sending",
+    security=AUTH,
+    responses=documented(400, 401, 403, 422),
+)
 async def preview_message(
     server: ServerDep, caller: CallerDep, data: JSONBody[PreviewIn]
 ) -> PreviewOut:
     to = recipient(data.to) if data.to is not None else None
-    async with server.sessions() as session:
-        account = await choose_account(session, caller, data.account)
-    gateway = GatewayType(account.gateway)
-    comp = compose(data.text, strip=account.strip_diacritics, gateway=gateway)
+    account = await choose_account(server, caller, data.account)
+    comp = compose(data.text, strip=account.strip_diacritics, gateway=account.gateway)
     return PreviewOut(
         to=to,
         account=account.id,
@@ -176,6 +185,16 @@ async def preview_message(
         fits=comp.fits,
         ucs2_chars=comp.ucs2_chars,
     )
+
+
+def parse_time(name: str, raw: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is None or not raw[:4].isdigit():
+        raise ApiError(400, "invalid_request", f"{name}: {raw!r} is not an ISO 8601 time")
+    return when
 
 
 def utc(when: dt.datetime | None) -> dt.datetime | None:
@@ -212,7 +231,12 @@ def _visible(caller: CallerDep) -> ColumnElement[bool]:
     return visible_to(caller.id, admin=caller.is_admin, reader=caller.can_read)
 
 
-@get("/api/messages/{message_id:str}", summary="Read one message and its state")
+@get(
+    "/api/messages/{message_id:str}",
+    summary="Read one message and its state",
+    security=AUTH,
+    responses=documented(400, 401, 404),
+)
 async def read_message(
     server: ServerDep, caller: CallerDep, message_id: FromPath[str]
 ) -> MessageOut:
@@ -225,20 +249,30 @@ async def read_message(
     return to_out(found)
 
 
-@get("/api/messages", summary="List messages, oldest first, a page at a time")
+@get(
+    "/api/messages",
+    summary="List messages, oldest first, a page at a time",
+    security=AUTH,
+    responses=documented(400, 401),
+)
 async def list_messages(
     server: ServerDep,
     caller: CallerDep,
     direction: FromQuery[Direction | None] = None,
-    account: FromQuery[int | None] = None,
+    account: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
     # `state` is a name Litestar reserves for the app state, hence the alias.
     message_state: Annotated[MessageState | None, QueryParameter(name="state")] = None,
+    # A string parsed here: msgspec would also take a bare number as a Unix time.
     since: Annotated[
-        dt.datetime | None,
-        QueryParameter(description="only messages created at or after this time"),
+        str | None,
+        QueryParameter(
+            description="only messages created at or after this ISO 8601 time",
+            schema_extra={"format": "date-time"},
+        ),
     ] = None,
     after: Annotated[
-        str | None, QueryParameter(description="the `next` of the previous page")
+        str | None,
+        QueryParameter(description="the `next` of the previous page", pattern=r"^[0-9]{1,18}$"),
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
 ) -> MessagePage:
@@ -250,7 +284,7 @@ async def list_messages(
     if message_state is not None:
         query = query.where(Message.state == message_state.value)
     if since is not None:
-        query = query.where(Message.created_at >= utc(since))
+        query = query.where(Message.created_at >= utc(parse_time("since", since)))
     if after is not None:
         if not after.isdigit():
             raise ApiError(400, "invalid_request", "after: use the `next` value of a page")

@@ -3,7 +3,9 @@ neither reveals a message, a number or a secret."""
 
 from __future__ import annotations
 
-from litestar import Response, get
+from typing import Any
+
+from litestar import Request, Response, get
 from sqlalchemy import func, select, text
 
 from sms.model import Direction, MessageState
@@ -11,7 +13,7 @@ from sms.model import Direction, MessageState
 from ..db.tables import Message
 from ..metrics import CONTENT_TYPE
 from .auth import ServerDep
-from .schemas import Health
+from .schemas import REQUEST_BODIES, Health
 
 
 @get("/healthz", summary="Liveness and database reachability", exclude_from_auth=True)
@@ -45,3 +47,15 @@ async def metrics(server: ServerDep) -> Response[bytes]:
     m.commit_pending.set(server.writer.pending)
     m.commit_batches.set(server.writer.batches)
     return Response(m.render(), media_type=CONTENT_TYPE)
+
+
+@get("/api/openapi.json", include_in_schema=False, summary="This API's OpenAPI document")
+async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    spec = request.app.openapi_schema.to_schema()
+    # Request bodies refuse unknown fields (a typo like "defualt" must not pass silently);
+    # Litestar does not carry msgspec's forbid_unknown_fields into the schema, so say it here.
+    schemas = spec.get("components", {}).get("schemas", {})
+    for body in REQUEST_BODIES:
+        if body.__name__ in schemas:
+            schemas[body.__name__]["additionalProperties"] = False
+    return spec

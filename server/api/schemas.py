@@ -4,7 +4,6 @@ errors name the field (`Expected str, got int - at $.name`) and reach the caller
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Annotated
 
 import msgspec
@@ -12,6 +11,8 @@ from msgspec import UNSET, UnsetType
 
 from sms.model import Direction, GatewayType, MessageState, Sharing
 from sms.segment import Encoding
+
+from ..callers import Right
 
 Name = Annotated[
     str,
@@ -24,12 +25,8 @@ AccountName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Phone = Annotated[str, msgspec.Meta(max_length=32)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
 ConfigText = Annotated[str, msgspec.Meta(max_length=10000)]
-
-
-class Right(enum.StrEnum):
-    ADMIN = "admin"
-    SEND = "send"
-    READ = "read"
+MAX_ID = 2**31 - 1  # the database's INTEGER; a larger id cannot exist, so it is a 400
+AccountId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,7 +102,7 @@ class AccountOut(msgspec.Struct):
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
     to: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     text: Text
-    account: int | None = None
+    account: AccountId | None = None
 
 
 class Accepted(msgspec.Struct):
@@ -117,7 +114,7 @@ class Accepted(msgspec.Struct):
 class PreviewIn(msgspec.Struct, forbid_unknown_fields=True):
     text: Text
     to: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
-    account: int | None = None
+    account: AccountId | None = None
 
 
 class PreviewOut(msgspec.Struct):
@@ -160,3 +157,6 @@ class MessagePage(msgspec.Struct):
 class Health(msgspec.Struct):
     status: str
     database: str
+
+
+REQUEST_BODIES = (UserIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)

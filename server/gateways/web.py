@@ -125,6 +125,10 @@ class WebGateways:
                 f"account {account.id} uses {account.gateway}; only smsbrana has credit"
             )
         config, secrets = self._config(account)
+        if not config.get("login"):
+            raise GatewayUnavailable(
+                "the smsbrana account has no login yet: set 'login' and 'password'"
+            )
         try:
             answer = await self.smsbrana.client(config, secrets).credit()
         except (Unreachable, ProtocolError) as exc:

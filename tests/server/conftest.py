@@ -65,7 +65,7 @@ def _pg_engine(schema: str) -> AsyncEngine:
     return make_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
 
 
-async def _pg_execute(sql: str) -> None:
+async def pg_execute(sql: str) -> None:
     conn = await asyncpg.connect(_libpq_url(POSTGRES_URL))
     try:
         await conn.execute(sql)
@@ -78,12 +78,12 @@ def pg_schema() -> Iterator[str]:
     """A schema of this test session, migrated once, dropped at the end."""
     require_peer("postgresql")
     schema = f"smsbridge_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_execute(f'CREATE SCHEMA "{schema}"'))
+    asyncio.run(pg_execute(f'CREATE SCHEMA "{schema}"'))
     try:
         asyncio.run(_migrated(lambda: _pg_engine(schema)))
         yield schema
     finally:
-        asyncio.run(_pg_execute(f'DROP SCHEMA "{schema}" CASCADE'))
+        asyncio.run(pg_execute(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peer("postgresql"))])
@@ -98,7 +98,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
     schema = request.getfixturevalue("pg_schema")
     # DELETE beats TRUNCATE on tables this small (no lock on the whole relation, no fsync).
     tables = reversed(Base.metadata.sorted_tables)
-    asyncio.run(_pg_execute("; ".join(f'DELETE FROM "{schema}"."{t.name}"' for t in tables)))
+    asyncio.run(pg_execute("; ".join(f'DELETE FROM "{schema}"."{t.name}"' for t in tables)))
     return Database("postgresql", POSTGRES_URL, lambda: _pg_engine(schema))
 
 
