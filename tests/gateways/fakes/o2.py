@@ -180,14 +180,18 @@ class FakeO2:
                 )
         return ok(ba, "ISUC_001", "Send request successfully processed", refMsgID=ref)
 
-    @contextmanager
-    def running(self) -> Iterator[str]:
+    def server_context(self) -> ssl.SSLContext:
+        """TLS for the fake: its own certificate for 127.0.0.1, client certificate required."""
         server_cert = self.ca.issue_cert("127.0.0.1")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         server_cert.configure_cert(context)
         self.ca.configure_trust(context)
         context.verify_mode = ssl.CERT_REQUIRED
-        with serve(self.handle, tls=context) as base:
+        return context
+
+    @contextmanager
+    def running(self) -> Iterator[str]:
+        with serve(self.handle, tls=self.server_context()) as base:
             self.url = base + PATH
             yield self.url
 
