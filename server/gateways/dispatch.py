@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import msgspec
 
@@ -56,7 +57,7 @@ class Policy(msgspec.Struct, frozen=True):
     rate: float = 20.0  # requests started per second per account
 
 
-class RefSink(StateSink):
+class RefSink(StateSink, Protocol):
     """A StateSink that can also remember the service's id of a sent message."""
 
     async def sent(self, message_id: str, ref: str | None) -> None: ...

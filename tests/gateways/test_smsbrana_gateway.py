@@ -271,3 +271,17 @@ async def test_no_secret_in_any_log_line_or_error_text(
     text += "\n".join(str(r) for r in sink.reports)
     assert "HTTP Request" in text  # httpx did log, without the query
     assert PASSWORD not in text
+
+
+async def test_a_timeout_is_retried_and_still_sends_once(sink, fake_smsbrana) -> None:
+    fake_smsbrana.gate = threading.Event()  # the service holds its answers
+
+    async def open_gate_then_retry(seconds: float) -> None:
+        fake_smsbrana.gate.set()  # the service recovers; the held request goes through
+
+    async with httpx.AsyncClient(timeout=httpx.Timeout(0.3)) as slow:
+        gw = SmsbranaGateway(slow, sink, policy=Policy(rate=0), sleep=open_gate_then_retry)
+        await send(gw, job("m1", config=config(fake_smsbrana), secrets=SECRETS))
+    assert sink.state_of("m1")[0] == "sent"
+    assert len(fake_smsbrana.requests) == 2
+    assert len(fake_smsbrana.sent("acme")) == 1

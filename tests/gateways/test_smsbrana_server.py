@@ -112,6 +112,23 @@ async def test_incoming_sms_is_stored_once_with_the_accounts_visibility(
     assert fake_smsbrana.accounts["acme"].incoming == []
 
 
+async def test_a_reply_goes_to_the_user_who_last_wrote_to_that_number(
+    api, srv, fake_smsbrana
+) -> None:
+    alice = await api.user("alice", "send", "read")
+    bob = await api.user("bob", "send", "read")
+    account = await smsbrana_account(
+        api, fake_smsbrana, poll_incoming=True, owner=None, sharing="reply-to-sender"
+    )
+    await send(api, srv, account, token=bob, to="+420602111222", text="Přijdete?")
+    fake_smsbrana.inject_incoming("acme", "+420602111222", "Ano")
+    fake_smsbrana.inject_incoming("acme", "+420603999888", "Kdo jste?")
+    await srv.web.smsbrana_inbox.poll_all()
+    assert [m["text"] for m in await incoming(api, bob)] == ["Ano"]
+    assert await incoming(api, alice) == []  # no owner: the stranger's SMS is for admins
+    assert len(await incoming(api, ADMIN_TOKEN)) == 2
+
+
 async def test_accounts_that_do_not_poll_are_left_alone(api, srv, fake_smsbrana) -> None:
     await smsbrana_account(api, fake_smsbrana, poll_incoming=False)
     fake_smsbrana.inject_incoming("acme", "+420602111222", "hi")
