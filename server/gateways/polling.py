@@ -40,6 +40,7 @@ class AccountPoller:
         poll_account: PollAccount,
         *,
         interval: float = 60.0,
+        min_gap: float = 2.0,
     ) -> None:
         self.name = name
         self._gateway = gateway
@@ -47,6 +48,8 @@ class AccountPoller:
         self._box = box
         self._poll_account = poll_account
         self.interval = interval
+        # Pushes come without a token: however many arrive, poll at most once per gap.
+        self.min_gap = min_gap
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.rounds = 0
@@ -93,6 +96,7 @@ class AccountPoller:
                 await self.poll_all()
             except Exception:
                 log.exception("%s: polling round failed", self.name)
+            await asyncio.sleep(self.min_gap)
 
     def start(self) -> None:
         if self._task is None:

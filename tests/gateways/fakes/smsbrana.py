@@ -190,10 +190,10 @@ class FakeSmsbrana:
         if user_id is not None and user_id in account.user_ids:
             return result(-1)
         parts = count_parts(length, code)
-        price = account.price * parts
-        if account.credit < price:
+        price = round(account.price * parts, 2)  # CZK: whole hellers, no float drift
+        if round(account.credit, 2) < price:
             return result(9)
-        account.credit -= price
+        account.credit = round(account.credit - price, 2)
         if user_id is not None:
             account.user_ids.add(user_id)
         self.next_sms_id += 1
