@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
+import msgspec
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -12,11 +14,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from . import logs
 from .api import accounts, agents, gateways, messages, ops, users
 from .api.allow import options_for
 from .api.auth import provide_caller, provide_server
 from .api.errors import EXCEPTION_HANDLERS
 from .api.timing import timing_middleware
+from .gateways.base import Registry
 from .runtime import Server, open_server
 from .settings import Settings
 
@@ -61,16 +65,21 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings, server: Server | None = None) -> Litestar:
+WORKER_SETTINGS_ENV = "SMSBRIDGE_WORKER_SETTINGS"
+
+
+def create_app(
+    settings: Settings, server: Server | None = None, gateways: Registry | None = None
+) -> Litestar:
     """With `server`, use it (tests open it themselves in their event loop); without, open
-    one from `settings` when the app starts and close it when the app stops."""
+    one from `settings` (and `gateways`) when the app starts and close it when it stops."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if server is not None:
             yield
             return
-        async with open_server(settings) as opened:
+        async with open_server(settings, gateways=gateways) as opened:
             app.state.server = opened
             yield
 
@@ -89,3 +98,11 @@ def create_app(settings: Settings, server: Server | None = None) -> Litestar:
         debug=False,
         logging_config=None,  # logging is set up by the CLI (server/logs.py), not by Litestar
     )
+
+
+def worker_app() -> Litestar:
+    """The app of one `sms-server --workers N` process (uvicorn imports it by name). The
+    parent has migrated and seeded the database and passes its settings in the environment."""
+    settings = msgspec.json.decode(os.environ[WORKER_SETTINGS_ENV], type=Settings)
+    logs.configure(settings.log_level)
+    return create_app(settings)

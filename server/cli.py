@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import msgspec
 import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from . import logs
 from .db.engine import DatabaseURLError, async_url
@@ -51,15 +55,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--key-file", dest="key_file", help="server key for account secrets (created if missing)"
     )
     parser.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="server processes (default 1); each caches accounts and tokens for a few seconds",
+    )
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     file_values = load_file(args.config) if args.config else {}
-    overrides = {k: getattr(args, k) for k in ("db", "host", "port", "key_file", "log_level")}
+    names = ("db", "host", "port", "key_file", "log_level", "workers")
+    overrides = {k: getattr(args, k) for k in names}
     settings = build(file_values, overrides)
     async_url(settings.db)  # fail now, with a clear message, on an unusable URL
     return settings
+
+
+def print_admin_token(token: str | None) -> None:
+    if token:
+        # Printed, not logged: the one time anyone sees it.
+        print(
+            f"sms-server: created user 'admin' with token {token}\n"
+            "sms-server: keep it now, it is not shown again",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 async def serve(settings: Settings) -> None:
@@ -67,14 +88,7 @@ async def serve(settings: Settings) -> None:
     from .app import create_app
 
     async with open_server(settings) as server:
-        if server.new_admin_token:
-            # Printed, not logged: the one time anyone sees it.
-            print(
-                f"sms-server: created user 'admin' with token {server.new_admin_token}\n"
-                "sms-server: keep it now, it is not shown again",
-                file=sys.stderr,
-                flush=True,
-            )
+        print_admin_token(server.new_admin_token)
         app = create_app(settings, server)
         config = uvicorn.Config(
             app,
@@ -85,6 +99,28 @@ async def serve(settings: Settings) -> None:
             lifespan="on",
         )
         await _Uvicorn(config).serve()
+
+
+async def prepare(settings: Settings) -> None:
+    """Migrate and seed once, in the parent, before the workers start (they would race)."""
+    async with open_server(settings) as server:
+        print_admin_token(server.new_admin_token)
+
+
+def serve_workers(settings: Settings) -> None:
+    from .app import WORKER_SETTINGS_ENV
+
+    os.environ[WORKER_SETTINGS_ENV] = msgspec.json.encode(settings).decode()
+    uvicorn.run(
+        "server.app:worker_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop" if loop_factory() else "auto",
+    )
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -106,9 +142,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(settings.log_level)
     try:
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            runner.run(serve(settings))
-    except ServerKeyError as exc:
+            runner.run(serve(settings) if settings.workers == 1 else prepare(settings))
+        if settings.workers > 1:
+            serve_workers(settings)
+    except (ServerKeyError, DatabaseURLError) as exc:
         print(f"sms-server: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, DBAPIError) as exc:
+        # The usual first-start trouble: the database is down, refuses us, or does not exist.
+        where = make_url(settings.db).render_as_string(hide_password=True)
+        print(f"sms-server: cannot use the database {where}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

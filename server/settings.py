@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy.engine import make_url
@@ -18,9 +19,12 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     port: int = 8765
     # Where the server key lives; default: beside a SQLite file, else the working directory.
     key_file: str | None = None
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Group commit: at most this many messages are written in one transaction.
     commit_batch: int = 512
+    # Server processes sharing the port. Each has its own caches: an account change made
+    # through one is seen by the others within the cache's few seconds.
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
 
     def key_path(self) -> Path:
         if self.key_file:

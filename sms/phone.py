@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 
 import msgspec
 import phonenumbers
@@ -56,7 +57,11 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> Address:
     text = raw.strip()
     if not text:
         raise PhoneNumberError(raw, "it is empty")
-    compact = _SEPARATORS.sub("", text)
+    # Any script's decimal digits (fullwidth ０, Arabic-Indic ٠...) count as the ASCII ones;
+    # left alone they passed the digit check below and made phonenumbers raise.
+    compact = "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in _SEPARATORS.sub("", text)
+    )
     if compact.startswith("00"):
         compact = "+" + compact[2:]
 
@@ -65,7 +70,10 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> Address:
 
     # Operator short codes ("9000", "90211"): digits only, too short to be a subscriber number.
     if not compact.startswith("+") and SHORT_CODE_MIN <= len(compact) <= SHORT_CODE_MAX:
-        local = phonenumbers.parse(compact, region)
+        try:
+            local = phonenumbers.parse(compact, region)
+        except NumberParseException as exc:
+            raise PhoneNumberError(raw, str(exc.args[0]).rstrip(".").lower()) from None
         if not phonenumbers.is_possible_number(local):
             return Address(compact, NumberKind.SHORT_CODE)
     try:

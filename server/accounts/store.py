@@ -17,11 +17,11 @@ from .config import AccountConfig, parse_config
 Owner = aliased(User)
 
 
-def with_owner() -> Select[tuple[Account, str | None]]:
+def with_owner() -> Select:  # rows of (Account, owner name or None)
     return select(Account, Owner.name).outerjoin(Owner, Owner.id == Account.owner_id)
 
 
-def usable_by(user_id: int) -> Select[tuple[Account, str | None]]:
+def usable_by(user_id: int) -> Select:
     """Accounts a non-admin may see and send with: their own and those without owner."""
     return with_owner().where(or_(Account.owner_id.is_(None), Account.owner_id == user_id))
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sms.model import GatewayType, Sharing
+from sms.phone import PhoneNumberError, normalize
 
 from ..accounts.config import AccountConfigError
 from ..accounts.store import apply_config, check_config, clear_default, usable_by, with_owner
@@ -38,6 +39,16 @@ def to_out(account: Account, owner: str | None) -> AccountOut:
         poll_incoming=account.poll_incoming,
         sharing=Sharing(account.sharing),
     )
+
+
+def account_phone(raw: str) -> str:
+    """The account's own number (or sender name), normalised; empty when not given."""
+    if not raw.strip():
+        return ""
+    try:
+        return normalize(raw).value
+    except PhoneNumberError as exc:
+        raise unprocessable("invalid_number", f"phone: {exc}") from None
 
 
 def config_error(exc: AccountConfigError) -> ApiError:
@@ -108,7 +119,7 @@ async def create_account(
             account = Account(
                 name=data.name,
                 owner_id=await owner_id(session, data.owner),
-                phone=data.phone,
+                phone=account_phone(data.phone),
                 strip_diacritics=data.strip_diacritics,
                 is_default=data.default,
                 poll_incoming=data.poll_incoming,
@@ -158,7 +169,7 @@ async def _apply_patch(
     if data.owner is not UNSET:
         account.owner_id = await owner_id(session, data.owner)
     if data.phone is not UNSET:
-        account.phone = data.phone
+        account.phone = account_phone(data.phone)
     if data.strip_diacritics is not UNSET:
         account.strip_diacritics = data.strip_diacritics
     if data.poll_incoming is not UNSET:

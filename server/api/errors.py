@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 log = logging.getLogger("smsbridge.server.api")
 
@@ -26,10 +27,6 @@ class ApiError(Exception):
         self.status = status
         self.error = error
         self.detail = detail
-
-
-def bad_request(error: str, detail: str) -> ApiError:
-    return ApiError(400, error, detail)
 
 
 def not_found(what: str) -> ApiError:
@@ -99,7 +96,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return _body(HTTP_500_INTERNAL_SERVER_ERROR, "internal", "the server failed; see its log")
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
@@ -127,4 +124,4 @@ def documented(*codes: int) -> dict[int, ResponseSpec]:
 
 
 # Every handler that needs a token says so (the health and metrics endpoints do not).
-AUTH = [{"token": []}]
+AUTH: list[dict[str, list[str]]] = [{"token": []}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, 
 from .schemas import MAX_ID, Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
+log = logging.getLogger("smsbridge.server.messages")
 
 
 def recipient(raw: str) -> str:
@@ -71,7 +73,7 @@ def request_hash(to: str, text: str, account: int | None) -> str:
     return hashlib.sha256(f"{to}\x00{account}\x00{text}".encode()).hexdigest()
 
 
-async def replay(server: ServerDep, caller: CallerDep, key: str, digest: str) -> Accepted | None:
+async def replay(server: Server, caller: Caller, key: str, digest: str) -> Accepted | None:
     """The first answer for this Idempotency-Key, or None when the key is new."""
     async with server.sessions() as session:
         found = (
@@ -157,7 +159,12 @@ async def send_message(
         config=account.config,
         secrets=account.secrets,
     )
-    await server.gateways.get(gateway).hand_off([job])
+    try:
+        await server.gateways.get(gateway).hand_off([job])
+    except Exception:
+        # The message is committed as `queued`, which stays true; the 202 stands and the
+        # gateway's failure is the operator's to see, not the caller's to retry.
+        log.exception("gateway %s refused message %s at hand-off", gateway, message_id)
     return Accepted(message_id, MessageState.QUEUED, comp.parts)
 
 

@@ -4,9 +4,9 @@ route template (`/api/messages/{message_id}`), never by the raw path with its id
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 
 def timing_middleware(app: ASGIApp) -> ASGIApp:
@@ -29,7 +29,8 @@ def timing_middleware(app: ASGIApp) -> ASGIApp:
             server: Any = getattr(scope["app"].state, "server", None)
             if server is not None:
                 route = scope.get("path_template") or "unmatched"
-                server.metrics.request_latency.labels(scope["method"], route, str(status)).observe(
+                method = cast(HTTPScope, scope)["method"]
+                server.metrics.request_latency.labels(method, route, str(status)).observe(
                     time.perf_counter() - start
                 )
 

@@ -51,7 +51,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), **kwargs)
+    target = async_url(url)
+    try:
+        engine = create_async_engine(target, **kwargs)
+    except ImportError as exc:
+        raise DatabaseURLError(
+            f"--db: the driver {target.drivername!r} is not installed ({exc.name or exc}); "
+            f"pip install {exc.name or 'it'}"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -24,7 +24,7 @@ log = logging.getLogger("smsbridge.server.writer")
 Row = dict[str, Any]
 # Core, not the ORM: an ORM bulk insert costs several times more CPU per row, and these
 # rows need none of the ORM's identity tracking.
-_INSERT = insert(Message.__table__)
+_INSERT = insert(cast(Table, Message.__table__))
 
 
 class WriterStopped(RuntimeError):

@@ -21,14 +21,22 @@ class Live:
 
 
 def _wait_until_listening(proc: subprocess.Popen[str]) -> Live:
-    """Read stderr until uvicorn says where it listens (port 0: the OS chose)."""
+    """Read stderr until uvicorn says where it listens (port 0: the OS chose) and an app
+    has started (with --workers, the parent binds first and the workers start after)."""
     assert proc.stderr is not None
-    token = None
+    token = url = None
+    started = False
     for line in proc.stderr:
         if "created user 'admin' with token" in line:
             token = line.rsplit(" ", 1)[1].strip()
-        if line.startswith("{") and "Uvicorn running on" in (msg := json.loads(line)["msg"]):
-            return Live(msg.split("running on ")[1].split(" ")[0], token)
+        if not line.startswith("{"):
+            continue
+        msg = json.loads(line)["msg"]
+        if "Uvicorn running on" in msg:
+            url = msg.split("running on ")[1].split(" ")[0]
+        started = started or msg == "Application startup complete."
+        if url and started:
+            return Live(url, token)
     raise AssertionError(f"sms-server exited with {proc.wait()} before listening")
 
 

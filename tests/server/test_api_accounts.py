@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import select
 
@@ -261,3 +263,42 @@ async def test_deleted_default_account_is_not_recreated_on_restart(
             assert again.new_admin_token is None
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("phone", "stored"),
+    [
+        ("774 884 138", "+420774884138"),
+        ("+420 774 884 138", "+420774884138"),
+        ("Alza.cz", "Alza.cz"),
+        ("", ""),
+    ],
+)
+async def test_account_phone_is_normalised(api: Api, phone: str, stored: str) -> None:
+    assert (await api.account(name="P", phone=phone))["phone"] == stored
+
+
+async def test_account_phone_that_is_no_number_is_refused(api: Api) -> None:
+    r = await api.post(
+        "/api/accounts",
+        json={"name": "x", "gateway": "smsbrana", "config": SMSBRANA, "phone": "12"},
+    )
+    assert error_of(r) == (422, "invalid_number")
+    assert r.json()["detail"].startswith("phone: '12' is not a usable phone number")
+    created = await api.account(name="y")
+    r = await api.patch(f"/api/accounts/{created['id']}", json={"phone": "+1"})
+    assert error_of(r) == (422, "invalid_number")
+
+
+async def test_secrets_never_reach_the_logs(
+    api: Api, server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the most talkative the server gets, SQL included
+    created = await api.account(name="Sales", gateway="smsbrana", config=SMSBRANA)
+    await api.patch(f"/api/accounts/{created['id']}", json={"config": "login = a\npassword = b c"})
+    await api.post("/api/accounts", json={"name": "x", "gateway": "modem", "config": "pin = 99x9"})
+    await api.post("/api/messages", json={"to": "9000", "text": "x", "account": created["id"]})
+    await api.get("/metrics", token=None)
+    assert caplog.records  # something was logged, so the check below means something
+    for secret in ("hunter2", "b c", "99x9"):
+        assert secret not in caplog.text

@@ -12,6 +12,7 @@ from server.db.tables import Account, Message
 from server.gateways.loopback import Loopback
 from server.messages.inbound import store_inbound
 from server.runtime import Server
+from sms.model import GatewayType
 from tests.server.conftest import Api, error_of
 
 TO = "+420774884138"
@@ -71,8 +72,6 @@ async def test_message_handed_to_its_gateway_moves_to_sent(api: Api, loopback: L
 async def test_the_gateway_receives_the_accounts_secrets(api: Api, server: Server) -> None:
     account = await api.account(name="Brana", gateway="smsbrana", config="login = a\npassword = pw")
     loop = Loopback()
-    from sms.model import GatewayType
-
     server.gateways.replace(GatewayType.SMSBRANA, loop)
     await api.post("/api/messages", json={"to": TO, "text": "x", "account": account["id"]})
     assert [(j.config, dict(j.secrets)) for j in loop.jobs] == [
@@ -345,3 +344,45 @@ async def test_list_pages_with_next(api: Api) -> None:
 )
 async def test_bad_list_parameters_are_bad_requests(api: Api, query: str) -> None:
     assert error_of(await api.get(f"/api/messages{query}")) == (400, "invalid_request")
+
+
+async def test_a_failing_gateway_leaves_the_message_queued(api: Api, server: Server) -> None:
+    class Broken:
+        async def hand_off(self, jobs: list[object]) -> None:
+            raise RuntimeError("gateway down")
+
+    server.gateways.replace(GatewayType.SMSBRANA, Broken())
+    r = await api.post("/api/messages", json={"to": TO, "text": "x"})
+    assert r.status_code == 202
+    assert (await api.get(f"/api/messages/{r.json()['id']}")).json()["state"] == "queued"
+
+
+@pytest.mark.parametrize(("to", "status"), [("٠)０3", 422), ("７７４ ８８４ １３８", 202)])
+async def test_numbers_in_other_scripts_digits_are_read_not_crashed_on(
+    api: Api, to: str, status: int
+) -> None:
+    r = await api.post("/api/messages", json={"to": to, "text": "x"})
+    assert r.status_code == status, r.text
+    if status == 202:
+        assert (await api.get(f"/api/messages/{r.json()['id']}")).json()["to"] == TO
+
+
+async def test_messages_outlive_their_deleted_account(api: Api) -> None:
+    account = await api.account(name="Gone")
+    body = {"to": TO, "text": "x", "account": account["id"]}
+    sent = (await api.post("/api/messages", json=body)).json()
+    assert (await api.delete(f"/api/accounts/{account['id']}")).status_code == 204
+    got = (await api.get(f"/api/messages/{sent['id']}")).json()
+    assert (got["account"], got["gateway"], got["state"]) == (None, "url", "sent")
+    r = await api.post("/api/messages", json=body)  # the cache forgot it too
+    assert error_of(r) == (422, "unknown_account")
+
+
+async def test_preview_with_someone_elses_account_is_forbidden(api: Api) -> None:
+    await api.user("alice", "send")
+    bob = await api.user("bob", "send")
+    account = await api.account(name="Alice's", owner="alice")
+    r = await api.post(
+        "/api/messages/preview", token=bob, json={"text": "x", "account": account["id"]}
+    )
+    assert error_of(r) == (403, "forbidden")

@@ -123,7 +123,36 @@ def test_sms_server_starts_serves_and_keeps_its_data(tmp_path: Path) -> None:
     assert (tmp_path / "smsbridge.sqlite").exists()
     assert (tmp_path / "smsbridge.key").stat().st_mode & 0o777 == 0o600
 
-    with sms_server(tmp_path) as again:
+    # Restarted with two worker processes: same data, no second admin token.
+    with sms_server(tmp_path, "--workers", "2") as again:
         assert again.token is None  # printed once, on the first start only
-        listed = httpx.get(f"{again.url}/api/messages", headers=headers).json()["messages"]
-        assert [m["to"] for m in listed] == ["9000"]
+        # Workers may still be starting: the socket queues the requests meanwhile.
+        with httpx.Client(base_url=again.url, headers=headers, timeout=60) as client:
+            r = client.post("/api/messages", json={"to": "9001", "text": "y"})
+            assert r.status_code == 202
+            listed = client.get("/api/messages").json()["messages"]
+        assert [m["to"] for m in listed] == ["9000", "9001"]
+
+
+def test_unknown_log_level_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--log-level", "chatty"]) == 2
+    assert "log_level" in capsys.readouterr().err
+
+
+def test_unreachable_database_is_reported_not_traced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = str(tmp_path / "k")
+    assert cli.main(["--db", "postgresql://nobody:secret@127.0.0.1:1/x", "--key-file", key]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "sms-server: cannot use the database postgresql://nobody:***@127.0.0.1:1/x"
+    )
+    assert "secret" not in err
+
+
+def test_missing_database_driver_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--db", "mysql://root@127.0.0.1/x", "--key-file", str(tmp_path / "k")]) == 1
+    assert "pip install" in capsys.readouterr().err
