@@ -7,7 +7,7 @@ import logging
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from sms.model import Direction, GatewayType, MessageState
 
@@ -16,6 +16,7 @@ from ..db.tables import Account, Message
 from ..keys import SecretBox
 from .base import Gateway, Holding, Job, Registry, StateSink
 from .http import LazyClient
+from .leader import Leadership
 from .o2.gateway import O2Gateway, O2Refused, O2Unreachable
 from .o2.receive import receive_poller
 from .o2.tls import CertificateError
@@ -53,6 +54,7 @@ class WebGateways:
         self._box = box
         self.records = Records(sessions, states)
         self._clients: list[LazyClient] = []
+        self._leadership: Leadership | None = None
         self.smsbrana = SmsbranaGateway(smsbrana_http or self._client(), self.records)
         self.smsbrana_inbox = inbox_poller(sessions, box, self.records, self.smsbrana.client)
         self.url = UrlGateway(self._client(), self.records)
@@ -75,8 +77,19 @@ class WebGateways:
             if isinstance(registry.get(gateway), Holding):
                 registry.replace(gateway, impl)
 
-    async def start(self, registry: Registry) -> None:
+    async def start(
+        self, registry: Registry, engine: AsyncEngine | None = None, *, background: bool = True
+    ) -> None:
+        """Register the gateways; with `background`, and when this process leads (see
+        leader.py), also hand over what is still queued and start polling."""
         self.register(registry)
+        if not background:
+            return
+        if engine is not None:
+            self._leadership = Leadership(engine)
+            if not await self._leadership.acquire():
+                log.info("another process of this server resumes and polls the web gateways")
+                return
         self.smsbrana_inbox.start()
         self.o2_receive.start()
         await self.resume(registry)
@@ -159,3 +172,5 @@ class WebGateways:
         await self.o2.close()
         for client in self._clients:
             await client.aclose()
+        if self._leadership is not None:
+            await self._leadership.release()
