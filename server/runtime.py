@@ -55,9 +55,11 @@ async def open_server(
     engine: AsyncEngine | None = None,
     gateways: Registry | None = None,
     admin_token: str | None = None,
+    background: bool = True,
 ) -> AsyncIterator[Server]:
     """Migrate, seed, start the writer; yield the Server; stop it all on the way out.
-    `engine` and `gateways` are for tests and the benchmark."""
+    `engine` and `gateways` are for tests and the benchmark. `background=False` (a start
+    that only migrates) leaves queued messages and inbox polling to the next start."""
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     try:
@@ -84,7 +86,7 @@ async def open_server(
         await writer.start()
         server.web = WebGateways(sessions, box, server.states)
         try:
-            await server.web.start(server.gateways)
+            await server.web.start(server.gateways, engine, background=background)
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
