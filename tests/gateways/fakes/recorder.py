@@ -17,6 +17,7 @@ class Recorder:
         self.script: list[tuple[int, str]] = []
         self.gate: threading.Event | None = None
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.url = ""
 
     def handle(self, request: Request) -> Response:
@@ -25,7 +26,13 @@ class Recorder:
         with self.lock:
             self.requests.append(request)
             status, body = self.script.pop(0) if self.script else (200, "OK")
+            self.arrived.notify_all()
         return Response(status, body.encode())
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        """Block until `count` requests arrived (call from a thread, not the event loop)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.requests) >= count, timeout)
 
     @contextmanager
     def running(self) -> Iterator[str]:
