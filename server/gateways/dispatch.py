@@ -80,7 +80,7 @@ class Dispatcher:
         sink: RefSink,
         *,
         policy: Policy | None = None,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
@@ -88,7 +88,7 @@ class Dispatcher:
         self._send_one = send_one
         self._sink = sink
         self.policy = policy or Policy()
-        self._sleep = sleep
+        self._sleep = sleep or asyncio.sleep
         self._clock = clock
         self._rng = rng or random.Random()
         self._accounts: dict[int, _Account] = {}

@@ -50,8 +50,7 @@ class UrlGateway:
         sleep: Sleep | None = None,
     ) -> None:
         self._http = http if callable(http) else (lambda: http)
-        kwargs = {"sleep": sleep} if sleep is not None else {}
-        self.dispatcher = Dispatcher("url", self.send_one, sink, policy=policy, **kwargs)
+        self.dispatcher = Dispatcher("url", self.send_one, sink, policy=policy, sleep=sleep)
 
     async def hand_off(self, jobs: list[Job]) -> None:
         await self.dispatcher.hand_off(jobs)

@@ -77,8 +77,7 @@ class O2Gateway:
         self._timeout = timeout
         self._now = now
         self._clients: dict[tuple[object, ...], httpx.AsyncClient] = {}
-        kwargs = {"sleep": sleep} if sleep is not None else {}
-        self.dispatcher = Dispatcher("o2", self.send_one, sink, policy=policy, **kwargs)
+        self.dispatcher = Dispatcher("o2", self.send_one, sink, policy=policy, sleep=sleep)
 
     async def hand_off(self, jobs: list[Job]) -> None:
         await self.dispatcher.hand_off(jobs)

@@ -46,8 +46,7 @@ class SmsbranaGateway:
         self._http = http if callable(http) else (lambda: http)
         self._now = now
         self._salt = salt
-        kwargs = {"sleep": sleep} if sleep is not None else {}
-        self.dispatcher = Dispatcher("smsbrana", self.send_one, sink, policy=policy, **kwargs)
+        self.dispatcher = Dispatcher("smsbrana", self.send_one, sink, policy=policy, sleep=sleep)
 
     def client(self, config: Mapping[str, str], secrets: Mapping[str, str]) -> SmsbranaClient:
         return SmsbranaClient(

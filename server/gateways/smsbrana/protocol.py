@@ -16,8 +16,8 @@ from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
 import msgspec
-from defusedxml import ElementTree as SafeXml
-from defusedxml.common import DefusedXmlException
+from defusedxml import ElementTree as SafeXml  # type: ignore[import-untyped]
+from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 
 from sms.model import MessageState
 from sms.segment import Encoding, choose_encoding
