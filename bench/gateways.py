@@ -60,16 +60,19 @@ class Sink:
 class ServerTimes:
     """Wraps a fake's handler: how long the fake took for each message id."""
 
-    def __init__(self, handler: Callable[[Request], object], key: Callable[[Request], str]):
+    def __init__(
+        self, handler: Callable[[Request], object], key: Callable[[Request], str], delay: float
+    ):
         self._handler = handler
         self._key = key
+        self._delay = delay  # the server sleeps this long before the handler: the fake's too
         self.took: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def __call__(self, request: Request) -> object:
         start = time.perf_counter()
         answer = self._handler(request)
-        took = time.perf_counter() - start
+        took = time.perf_counter() - start + self._delay
         with self._lock:
             self.took[self._key(request)] = took
         return answer
@@ -140,15 +143,15 @@ async def _fake_main(kind: str, conn: Connection, delay: float, folder: str) -> 
     if kind == "smsbrana":
         fake = FakeSmsbrana()
         fake.add_account("bench", "pw", credit=10**9)
-        times = ServerTimes(fake.handle, lambda r: r.params().get("user_id", ""))
+        times = ServerTimes(fake.handle, lambda r: r.params().get("user_id", ""), delay)
         suffix = PATH_SMSBRANA
     elif kind == "url":
         rec = Recorder()
-        times = ServerTimes(rec.handle, lambda r: dict(r.query).get("t", ""))
+        times = ServerTimes(rec.handle, lambda r: dict(r.query).get("t", ""), delay)
         suffix = "/send?to=[PHONE]&t=[MSG]"
     else:
         o2 = FakeO2(report_codes=())
-        times = ServerTimes(o2.handle, lambda r: r.params().get("text", ""))
+        times = ServerTimes(o2.handle, lambda r: r.params().get("text", ""), delay)
         info["cert"] = str(o2.issue_client("1992125", Path(folder), "pw"))
         info["ca"] = str(o2.ca_file(Path(folder)))
         tls = o2.server_context()
