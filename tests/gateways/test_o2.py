@@ -308,3 +308,25 @@ async def test_test_connection_pings_o2(api, srv, fake_o2, o2_config, tmp_path) 
     bad = await o2_account(api, o2_config | {"cert": str(rogue)})
     r = await api.post(f"/api/accounts/{bad}/test")
     assert r.json()["ok"] is False and "client certificate" in r.json()["detail"]
+
+
+async def test_a_late_report_finds_its_message_on_a_later_round(
+    api, srv, fake_o2, o2_config
+) -> None:
+    fake_o2.report_codes = ()
+    account = await o2_account(api, o2_config, poll_incoming=True)
+    r = await api.post(
+        "/api/messages", json={"to": "+420777123456", "text": "Hi", "account": account}
+    )
+    await srv.web.o2.dispatcher.drain()
+    assert (await srv.web.o2_receive.poll_all())[account].confirmed == 0
+    fake_o2.add_report(BA, fake_o2.sent[0].ref_msg_id, "ISUC_010")
+    fake_o2.add_report(BA, fake_o2.sent[0].ref_msg_id, "ISUC_005")
+    assert (await srv.web.o2_receive.poll_all())[account].reports == 1
+    assert (await api.get(f"/api/messages/{r.json()['id']}")).json()["state"] == "delivered"
+
+
+async def test_receiving_with_a_wrong_certificate_reports_why(api, srv, fake_o2, o2_config) -> None:
+    account = await o2_account(api, o2_config | {"id": "1"}, poll_incoming=True)
+    result = (await srv.web.o2_receive.poll_all())[account]
+    assert isinstance(result, str) and "AUTHORIZATION_ERROR" in result

@@ -203,3 +203,19 @@ async def test_queued_messages_are_resumed_at_start(api, srv, fake_smsbrana) -> 
     assert await srv.web.resume(srv.gateways) == 1
     await srv.web.smsbrana.dispatcher.drain()
     assert (await state(api, message_id))["state"] == "sent"
+
+
+async def test_an_inbox_poll_that_fails_says_why_and_deletes_nothing(
+    api, srv, fake_smsbrana
+) -> None:
+    config = f"login = acme\npassword = wrong\nurl = {fake_smsbrana.url}"
+    bad = (await api.account(gateway="smsbrana", config=config, poll_incoming=True))["id"]
+    fake_smsbrana.inject_incoming("acme", "+420602111222", "kept")
+    results = await srv.web.smsbrana_inbox.poll_all()
+    assert "password" in results[bad] and "wrong" not in results[bad]
+    assert len(fake_smsbrana.accounts["acme"].incoming) == 1
+    fake_smsbrana.unavailable = 10
+    good = await smsbrana_account(api, fake_smsbrana, poll_incoming=True)
+    results = await srv.web.smsbrana_inbox.poll_all()
+    assert "did not answer" in results[good] and "HTTP 503" in results[good]
+    assert len(fake_smsbrana.accounts["acme"].incoming) == 1

@@ -108,6 +108,26 @@ class FakeO2:
             )
         return msg_id
 
+    def add_report(self, ba_id: str, ref_msg_id: str, code: str) -> None:
+        """A delivery report now: for reports that come late (set report_codes=())."""
+        with self.lock:
+            self._report(ba_id, ref_msg_id, code)
+
+    def _report(self, ba: str, ref: str, code: str) -> None:
+        self.queues[ba].append(
+            {
+                "selector": "Response",
+                "responseType": "SUCCESS" if code.startswith("ISUC") else "APPL_ERROR",
+                "responseCode": code,
+                "responseDescription": f"report {code}",
+                "baID": ba,
+                "refBaID": ba,
+                "msgID": self.new_id(),
+                "refMsgID": ref,
+                "timestamp": dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
+            }
+        )
+
     # --- the service -------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         if self.delay:
@@ -165,19 +185,7 @@ class FakeO2:
         self.sent.append(SentSms(ba, dict(p), ref))
         if flags["deliveryReport"]:
             for code in self.report_codes:
-                self.queues[ba].append(
-                    {
-                        "selector": "Response",
-                        "responseType": "SUCCESS" if code.startswith("ISUC") else "APPL_ERROR",
-                        "responseCode": code,
-                        "responseDescription": f"report {code}",
-                        "baID": ba,
-                        "refBaID": ba,
-                        "msgID": self.new_id(),
-                        "refMsgID": ref,
-                        "timestamp": dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
-                    }
-                )
+                self._report(ba, ref, code)
         return ok(ba, "ISUC_001", "Send request successfully processed", refMsgID=ref)
 
     def server_context(self) -> ssl.SSLContext:
