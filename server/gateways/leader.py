@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import logging
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy import text
@@ -43,10 +44,9 @@ class Leadership:
             else:
                 await conn.close()
             return got
-        database = self._engine.url.database
-        if self._engine.dialect.name != "sqlite" or not database or database == ":memory:":
-            return True  # one process can use it; nothing to share
-        path = Path(database).resolve().with_suffix(".gateways.lock")
+        path = _sqlite_lock_path(self._engine, ".gateways.lock")
+        if path is None:
+            return True  # an in-memory database: one process, nothing to share
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -67,3 +67,47 @@ class Leadership:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+_PG_ROUND = "select pg_try_advisory_xact_lock(hashtext('smsbridge.poll.' || current_schema()))"
+
+
+class RoundLock:
+    """One polling round at a time across the server's processes: the leader polls on its
+    interval, and any worker polls when a push reaches it, but never two at once."""
+
+    def __init__(self, engine: AsyncEngine | None) -> None:
+        self._engine = engine
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[bool]:
+        """Yields whether this process got the round; skip the round when it did not."""
+        engine = self._engine
+        if engine is not None and engine.dialect.name == "postgresql":
+            async with engine.connect() as conn, conn.begin():
+                # Released when this transaction ends, however the round ends.
+                yield bool((await conn.execute(text(_PG_ROUND))).scalar())
+            return
+        path = _sqlite_lock_path(engine, ".poll.lock")
+        if path is None:
+            yield True
+            return
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # closing drops the flock
+
+
+def _sqlite_lock_path(engine: AsyncEngine | None, suffix: str) -> Path | None:
+    if engine is None or engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    return Path(database).resolve().with_suffix(suffix)

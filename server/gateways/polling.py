@@ -18,6 +18,7 @@ from sms.model import GatewayType
 from ..accounts.config import stored_values
 from ..db.tables import Account
 from ..keys import SecretBox
+from .leader import RoundLock
 
 log = logging.getLogger("smsbridge.server.gateways.polling")
 
@@ -41,13 +42,16 @@ class AccountPoller:
         *,
         interval: float = 60.0,
         min_gap: float = 2.0,
+        round_lock: RoundLock | None = None,
     ) -> None:
         self.name = name
         self._gateway = gateway
         self._sessions = sessions
         self._box = box
         self._poll_account = poll_account
-        self.interval = interval
+        # None: poll only when triggered (a worker that does not lead, see leader.py).
+        self.interval: float | None = interval
+        self.round_lock = round_lock or RoundLock(None)
         # Pushes come without a token: however many arrive, poll at most once per gap.
         self.min_gap = min_gap
         self._wake = asyncio.Event()
@@ -59,7 +63,16 @@ class AccountPoller:
         self._wake.set()
 
     async def poll_all(self) -> dict[int, Any]:
-        """One round: each account's result, or the text of what went wrong with it."""
+        """One round: each account's result, or the text of what went wrong with it.
+        Empty when another process is polling right now (it will see the same items)."""
+        async with self.round_lock.hold() as mine:
+            if not mine:
+                log.info("%s: another process is polling; skipped", self.name)
+                self.round_done.set()
+                return {}
+            return await self._round()
+
+    async def _round(self) -> dict[int, Any]:
         async with self._sessions() as session:
             accounts = (
                 (

@@ -16,7 +16,7 @@ from ..db.tables import Account, Message
 from ..keys import SecretBox
 from .base import Gateway, Holding, Job, Registry, StateSink
 from .http import LazyClient
-from .leader import Leadership
+from .leader import Leadership, RoundLock
 from .o2.gateway import O2Gateway, O2Refused, O2Unreachable
 from .o2.receive import receive_poller
 from .o2.tls import CertificateError
@@ -85,14 +85,21 @@ class WebGateways:
         self.register(registry)
         if not background:
             return
+        rounds = RoundLock(engine)
+        self.smsbrana_inbox.round_lock = self.o2_receive.round_lock = rounds
+        leads = True
         if engine is not None:
             self._leadership = Leadership(engine)
-            if not await self._leadership.acquire():
-                log.info("another process of this server resumes and polls the web gateways")
-                return
+            leads = await self._leadership.acquire()
+        if not leads:
+            # Another process resumes and polls on the interval; this one still polls when
+            # smsbrana's push reaches it (RoundLock keeps rounds from overlapping).
+            log.info("another process of this server resumes and polls the web gateways")
+            self.smsbrana_inbox.interval = self.o2_receive.interval = None
         self.smsbrana_inbox.start()
         self.o2_receive.start()
-        await self.resume(registry)
+        if leads:
+            await self.resume(registry)
 
     async def resume(self, registry: Registry) -> int:
         """Hand the web gateways what is still `queued` (after a restart). Resending is safe:
