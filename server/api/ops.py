@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import func, select, text
 
 from sms.model import Direction, MessageState
@@ -16,14 +17,23 @@ from .auth import ServerDep
 from .schemas import REQUEST_BODIES, Health
 
 
-@get("/healthz", summary="Liveness and database reachability", exclude_from_auth=True)
+@get(
+    "/healthz",
+    summary="Liveness: the database answers and the message writer runs",
+    responses={503: ResponseSpec(Health, description="Not able to store messages now")},
+)
 async def healthz(server: ServerDep) -> Response[Health]:
+    writer = "ok" if server.writer.running else "stopped"
     try:
         async with server.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        database = "ok"
     except Exception as exc:
-        return Response(Health("unavailable", f"{type(exc).__name__}"), status_code=503)
-    return Response(Health("ok", "ok"))
+        database = type(exc).__name__
+    ok = database == writer == "ok"
+    return Response(
+        Health("ok" if ok else "unavailable", database, writer), status_code=200 if ok else 503
+    )
 
 
 @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE)

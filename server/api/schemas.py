@@ -155,8 +155,9 @@ class MessagePage(msgspec.Struct):
 
 
 class Health(msgspec.Struct):
-    status: str
-    database: str
+    status: str  # "ok" or "unavailable"
+    database: str  # "ok" or what went wrong reaching it
+    writer: str  # "ok" or "stopped": the group-commit writer that stores sent messages
 
 
 REQUEST_BODIES = (UserIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)

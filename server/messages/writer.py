@@ -61,6 +61,10 @@ class MessageWriter:
                 fut.set_exception(WriterStopped("the server is shutting down"))
 
     @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
     def pending(self) -> int:
         return self._queue.qsize()
 
@@ -121,6 +125,8 @@ class MessageWriter:
             async with conn.begin():
                 await conn.execute(_INSERT, [row])
         except Exception as exc:
+            if not isinstance(exc, IntegrityError):  # anything else may have broken it
+                await self._drop_connection()
             if not fut.done():
                 fut.set_exception(exc)
             return

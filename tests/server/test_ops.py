@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from server.runtime import Server
 from tests.server.conftest import Api, error_of
 
 
 async def test_healthz_needs_no_token(api: Api) -> None:
     r = await api.get("/healthz", token=None)
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "database": "ok"}
+    assert r.json() == {"status": "ok", "database": "ok", "writer": "ok"}
 
 
 async def test_metrics_count_messages_by_state_and_gateway(api: Api) -> None:
@@ -72,3 +73,11 @@ async def test_openapi_lists_every_endpoint_of_the_design(api: Api) -> None:
 async def test_unknown_route_and_wrong_method_use_the_error_shape(api: Api) -> None:
     assert error_of(await api.get("/api/nothing-here")) == (404, "not_found")
     assert error_of(await api.request("PUT", "/api/messages")) == (405, "method_not_allowed")
+
+
+async def test_healthz_fails_when_the_message_writer_stopped(api: Api, server: Server) -> None:
+    await server.writer.stop()
+    r = await api.get("/healthz", token=None)
+    assert r.status_code == 503
+    assert r.json() == {"status": "unavailable", "database": "ok", "writer": "stopped"}
+    await server.writer.start()
