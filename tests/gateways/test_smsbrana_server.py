@@ -4,9 +4,11 @@ reports, incoming SMS with their visibility, the push URL, credit, the 459-chara
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
+from server.gateways.smsbrana import inbox
 from server.runtime import Server
 from tests.server.conftest import ADMIN_TOKEN, Api
 
@@ -219,3 +221,25 @@ async def test_an_inbox_poll_that_fails_says_why_and_deletes_nothing(
     results = await srv.web.smsbrana_inbox.poll_all()
     assert "did not answer" in results[good] and "HTTP 503" in results[good]
     assert len(fake_smsbrana.accounts["acme"].incoming) == 1
+
+
+async def test_a_fresh_report_for_an_unknown_sms_holds_the_delete_back(
+    api, srv, fake_smsbrana
+) -> None:
+    account = await smsbrana_account(api, fake_smsbrana, poll_incoming=True)
+    fake_smsbrana.add_report("acme", 999_999, 1)  # its send's answer is not recorded yet
+    fake_smsbrana.inject_incoming("acme", "+420602111222", "hello")
+    first = (await srv.web.smsbrana_inbox.poll_all())[account]
+    assert first.held_back and not first.deleted and first.stored == 1
+    assert len(fake_smsbrana.accounts["acme"].reports) == 1  # kept for the next poll
+    # Minutes later the report is no longer fresh: it is given up and deleted.
+    later = await inbox.poll_once(
+        srv.web.smsbrana.client(
+            {"login": "acme", "url": fake_smsbrana.url}, {"password": PASSWORD}
+        ),
+        srv.web.records,
+        account,
+        now=fake_smsbrana.now() + dt.timedelta(minutes=3),
+    )
+    assert later.deleted and later.stored == 0
+    assert fake_smsbrana.accounts["acme"].reports == []

@@ -10,6 +10,7 @@ only move a message forward.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
@@ -28,6 +29,9 @@ from .protocol import Inbox
 log = logging.getLogger("smsbridge.server.gateways.smsbrana.inbox")
 
 DEFAULT_INTERVAL = 60.0  # seconds between polls when no push arrives
+# How long a report that matches no message keeps the inbox from being deleted: longer
+# than recording a send's answer takes, short enough that foreign reports do not pile up.
+HOLD_UNMATCHED = dt.timedelta(minutes=2)
 
 
 class InboxError(Exception):
@@ -38,6 +42,9 @@ class PollResult(msgspec.Struct):
     stored: int = 0  # new incoming SMS
     reports: int = 0  # delivery reports that matched a message of ours
     deleted: bool = False
+    # A recent report matched no message: perhaps its send's answer is still being recorded.
+    # The items then stay on the service for the next poll (they are applied idempotently).
+    held_back: bool = False
 
 
 async def _apply(
@@ -46,6 +53,7 @@ async def _apply(
     account_id: int,
     result: PollResult,
     seen: set[tuple[str, int]],
+    now: dt.datetime,
 ) -> None:
     for sms in box.incoming:
         stored = await records.store_incoming(
@@ -62,26 +70,36 @@ async def _apply(
         message_id = await records.outbound_by_ref(account_id, report.idsms)
         if message_id is None:
             log.info("smsbrana report for sms_id %s matches no message of ours", report.idsms)
+            at = protocol.parse_time(report.time)
+            if at is not None and now - at < HOLD_UNMATCHED:
+                result.held_back = True
             continue
         state, reason, detail = outcome
         await records.report(message_id, state.value, reason, detail)
         result.reports += 1
 
 
-async def poll_once(client: SmsbranaClient, records: Records, account_id: int) -> PollResult:
+async def poll_once(
+    client: SmsbranaClient,
+    records: Records,
+    account_id: int,
+    *,
+    now: dt.datetime | None = None,
+) -> PollResult:
+    moment = now or dt.datetime.now(dt.UTC)
     result = PollResult()
     seen: set[tuple[str, int]] = set()  # (idsms, status): a report is applied once a poll
     first = await client.inbox(delete=False)
     if first.err != 0:
         raise InboxError(protocol.error_info(first.err).text)
-    await _apply(first, records, account_id, result, seen)
-    if not first.incoming and not first.reports:
+    await _apply(first, records, account_id, result, seen, moment)
+    if (not first.incoming and not first.reports) or result.held_back:
         return result
     second = await client.inbox(delete=True)
     if second.err != 0:
         raise InboxError(protocol.error_info(second.err).text)
     result.deleted = True
-    await _apply(second, records, account_id, result, seen)
+    await _apply(second, records, account_id, result, seen, moment)
     return result
 
 
