@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -47,15 +46,13 @@ class WebGateways:
         sessions: async_sessionmaker,
         box: SecretBox,
         states: StateSink,
-        *,
-        smsbrana_http: httpx.AsyncClient | None = None,
     ) -> None:
         self._sessions = sessions
         self._box = box
         self.records = Records(sessions, states)
         self._clients: list[LazyClient] = []
         self._leadership: Leadership | None = None
-        self.smsbrana = SmsbranaGateway(smsbrana_http or self._client(), self.records)
+        self.smsbrana = SmsbranaGateway(self._client(), self.records)
         self.smsbrana_inbox = inbox_poller(sessions, box, self.records, self.smsbrana.client)
         self.url = UrlGateway(self._client(), self.records)
         self.o2 = O2Gateway(self.records)
