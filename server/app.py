@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from . import logs
 from .agents.endpoint import agent_socket
-from .api import accounts, agents, messages, ops, users
+from .api import accounts, agents, gateways, messages, ops, users
 from .api.allow import options_for
 from .api.auth import provide_caller, provide_server
 from .api.errors import EXCEPTION_HANDLERS
@@ -42,6 +42,9 @@ ROUTES = [
     messages.preview_message,
     messages.read_message,
     messages.list_messages,
+    gateways.account_credit,
+    gateways.test_account,
+    gateways.smsbrana_push,
     agent_socket,
 ]
 

@@ -87,7 +87,7 @@ async def serve(settings: Settings) -> None:
     # Imported here so `sms-server --help` stays fast.
     from .app import create_app
 
-    async with open_server(settings) as server:
+    async with open_server(settings, background=False) as server:
         print_admin_token(server.new_admin_token)
         app = create_app(settings, server)
         config = uvicorn.Config(
@@ -103,7 +103,7 @@ async def serve(settings: Settings) -> None:
 
 async def prepare(settings: Settings) -> None:
     """Migrate and seed once, in the parent, before the workers start (they would race)."""
-    async with open_server(settings) as server:
+    async with open_server(settings, background=False) as server:
         print_admin_token(server.new_admin_token)
 
 

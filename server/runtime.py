@@ -24,6 +24,7 @@ from .callers import TokenCache
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
 from .gateways.base import Registry
+from .gateways.web import WebGateways
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
@@ -52,6 +53,8 @@ class Server:
     # The admin token generated at this start (None when it came from the environment or
     # the database already existed). Printed once by the CLI, never logged.
     new_admin_token: str | None = None
+    # smsbrana, URL and O2: started with the server (gateways/web.py).
+    web: WebGateways | None = None
 
 
 @contextlib.asynccontextmanager
@@ -61,9 +64,11 @@ async def open_server(
     engine: AsyncEngine | None = None,
     gateways: Registry | None = None,
     admin_token: str | None = None,
+    background: bool = True,
 ) -> AsyncIterator[Server]:
     """Migrate, seed, start the writer; yield the Server; stop it all on the way out.
-    `engine` and `gateways` are for tests and the benchmark."""
+    `engine` and `gateways` are for tests and the benchmark. `background=False` (a start
+    that only migrates) leaves queued messages and inbox polling to the next start."""
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     try:
@@ -100,10 +105,13 @@ async def open_server(
         await hub.start()
         await server.applier.start()
         await server.dispatcher.start()
+        server.web = WebGateways(sessions, box, server.states)
         try:
+            await server.web.start(server.gateways, engine, background=background)
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
+            await server.web.close()
             await server.dispatcher.stop()
             await server.applier.stop()
             await hub.stop()

@@ -72,6 +72,10 @@ GATEWAY_KEYS: Mapping[GatewayType, tuple[Key, ...]] = {
         Key("id", Kind.NONEMPTY),
         Key("cert", Kind.NONEMPTY),
         Key("certPasswd", Kind.TEXT),
+        # O2's server certificate comes from its own CA ("CA O2 CZ"): a PEM bundle to trust.
+        Key("ca", Kind.ABS_PATH, required=False),
+        # The GET/POST endpoint, when not O2's own (a test system, a clone of the interface).
+        Key("url", Kind.HTTP_URL, required=False),
     ),
     GatewayType.URL: (Key("url", Kind.URL_TEMPLATE),),
     GatewayType.SMSTOOLS: _agent_keys(

@@ -124,8 +124,14 @@ class Message(Base):
     # the agent's ack before another connection may send it again.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Web gateways: the service's id for an outbound message (smsbrana sms_id, O2 refMsgID),
+    # which its delivery reports quote; for an inbound one, the key that de-duplicates it.
+    gateway_ref: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (UniqueConstraint("user_id", "idempotency_key", name="uq_messages_idem"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key", name="uq_messages_idem"),
+        Index("ix_messages_account_gateway_ref", "account_id", "gateway_ref"),
+    )
 
 
 class AgentEvent(Base):

@@ -1,0 +1,1 @@
+"""smsbrana.cz SMS Connect: protocol core, HTTP client, gateway, inbox polling."""
