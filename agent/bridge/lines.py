@@ -92,17 +92,27 @@ class LineWorker:
 
     async def run(self) -> None:
         while True:
-            # Claiming marks the job handed: only do it when the device can take it.
-            await self.line.ready()
+            try:
+                await self._next()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never let the line's worker die: jobs would stall
+                log.exception("line %s: worker error; going on", self.line.name)
+                self.last_error = f"worker error: {exc}"
+                await asyncio.sleep(1.0)
+
+    async def _next(self) -> None:
+        # Claiming marks the job handed: only do it when the device can take it.
+        await self.line.ready()
+        job = await asyncio.to_thread(self.outbox.claim, self.line.name)
+        if job is None:
+            self.wakeup.clear()
+            # Re-check after clearing, so a job stored in between is not missed.
             job = await asyncio.to_thread(self.outbox.claim, self.line.name)
             if job is None:
-                self.wakeup.clear()
-                # Re-check after clearing, so a job stored in between is not missed.
-                job = await asyncio.to_thread(self.outbox.claim, self.line.name)
-                if job is None:
-                    await self.wakeup.wait()
-                    continue
-            await self._send(job)
+                await self.wakeup.wait()
+                return
+        await self._send(job)
 
     async def _send(self, job: p.Job) -> None:
         try:

@@ -25,7 +25,6 @@ from agent.modem.interface import (
     IncomingSMS,
     Modem,
     ModemConfig,
-    ModemError,
     OnMessage,
     OnReport,
     Outcome,
@@ -141,8 +140,8 @@ class ModemLine:
         while True:
             try:
                 await self.modem.open()
-            except ModemError as exc:
-                self.last_error = str(exc)
+            except Exception as exc:  # ModemError, or a port that vanished mid-open
+                self.last_error = str(exc) or type(exc).__name__
                 self._context().status_changed(self.name)
                 if getattr(self.modem, "pin_rejected", False):
                     log.error("line %s: %s", self.name, exc)

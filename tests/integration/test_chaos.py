@@ -157,7 +157,19 @@ async def test_nothing_is_lost_and_nothing_sent_twice_under_chaos(tmp_path: Path
             waiting = [m for m in page if m["state"] in ("queued", "dispatched")]
             return page if not waiting else None
 
-        final = await wait_for(settled, "every message to settle", timeout=180)
+        try:
+            final = await wait_for(settled, "every message to settle", timeout=180)
+        except AssertionError:
+            page = await _all_states(http)
+            stuck = [
+                (m["id"], m["state"], m["detail"])
+                for m in page
+                if m["state"] in ("queued", "dispatched")
+            ]
+            raise AssertionError(
+                f"{len(stuck)} messages never settled, e.g. {stuck[:3]}; chaos {dict(chaos)}\n"
+                f"--- agent log\n{agent.tail()}\n--- server log\n{server.tail()}"
+            ) from None
     finally:
         if agent:
             agent.stop()
