@@ -182,7 +182,21 @@ class ModemLine:
     # --- jobs -------------------------------------------------------------------------
 
     async def send(self, job: p.Job) -> list[p.Event]:
-        result = await self.modem.send(job.to, job.text, report=job.report, message_id=job.id)
+        # A bound on the whole send, whatever the driver does: past it the outcome is
+        # unknown (the job is never sent again), and the line goes on with the next job.
+        cfg = self.modem.config
+        parts = max(1, len(job.text) // 60)
+        limit = parts * (cfg.prompt_timeout + cfg.result_timeout * 2) + 60
+        try:
+            result = await asyncio.wait_for(
+                self.modem.send(job.to, job.text, report=job.report, message_id=job.id), limit
+            )
+        except TimeoutError:
+            result = SendResult(
+                outcome=Outcome.UNKNOWN,
+                parts=[],
+                error=f"the modem did not finish the send within {limit:.0f} s",
+            )
         if result.outcome is not Outcome.SENT:
             self.last_error = result.error
         return events_of(job, result, datetime.now(UTC))

@@ -296,7 +296,9 @@ class ATModem:
                 self._unknown = (number, message_id, part.part)
                 # Still under the send lock: a status report waits until a late +CMGS
                 # (inside the AT's answer) has been seen. The outcome stays unknown.
-                await self._resync()
+                # A port that vanished has nothing to resync: the reconnect re-inits it.
+                if not isinstance(exc.__cause__, PortLost):
+                    await self._resync()
 
                 return SentPart(
                     **base, outcome=Outcome.UNKNOWN, error=str(exc), error_class="unknown"
