@@ -18,7 +18,7 @@ from sms.model import Direction, GatewayType, MessageState
 from sms.segment import segment
 
 from ..accounts.config import stored_values
-from ..db.tables import Account, Agent, AgentEvent, AgentLine, Message
+from ..db.tables import Account, Agent, AgentEvent, AgentLine, Message, PartReport
 from ..keys import SecretBox
 from ..messages.inbound import store_inbound
 from ..messages.states import advance
@@ -173,9 +173,14 @@ async def apply_event(
             await _advance(session, event.job_id, MessageState.DISPATCHED, event.at)
         case p.Sent():
             await _advance(session, event.job_id, MessageState.SENT, event.at)
+            for ref in event.parts or [p.PartRef(1, None)]:
+                await _part(session, event.job_id, ref.part, None, None)
+            await _delivered_if_whole(session, event.job_id, event.at)
         case p.Delivered() if event.final and event.delivered:
-            await _advance(session, event.job_id, MessageState.DELIVERED, event.at)
+            await _part(session, event.job_id, event.part, True, event.status)
+            await _delivered_if_whole(session, event.job_id, event.at)
         case p.Delivered() if event.final:
+            await _part(session, event.job_id, event.part, False, event.status)
             await _advance(
                 session,
                 event.job_id,
@@ -202,6 +207,46 @@ async def apply_event(
                 # Kept all the same, unattached: an inbound SMS is never thrown away.
                 log.warning("agent %s: SMS on unknown line %s kept", agent.name, event.line)
                 await _store_orphan(session, agent, event, (kinds or {}).get(event.line, "modem"))
+
+
+async def _part(
+    session: AsyncSession, message_id: str, part: int, delivered: bool | None, status: int | None
+) -> None:
+    """Record a part as sent (delivered None) or finally reported; a report is never
+    overwritten by the later news that the part was sent."""
+    insert = _UPSERT[session.bind.dialect.name]
+    stmt = insert(PartReport).values(
+        message_id=message_id, part=part, delivered=delivered, status=status
+    )
+    if delivered is None:
+        await session.execute(stmt.on_conflict_do_nothing())
+    else:
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["message_id", "part"],
+                set_={"delivered": delivered, "status": status},
+            )
+        )
+
+
+async def _delivered_if_whole(session: AsyncSession, message_id: str, at: dt.datetime) -> None:
+    """Delivered once every part the device sent (or, before the agent said which, every
+    part of the message) has a final report saying so. A report for part 1 that beats
+    the news of part 2 failing must not make a half-sent message `delivered`."""
+    message = (
+        await session.execute(select(Message.parts, Message.state).where(Message.id == message_id))
+    ).first()
+    if message is None:
+        return
+    rows = (
+        await session.execute(
+            select(PartReport.delivered).where(PartReport.message_id == message_id)
+        )
+    ).all()
+    sent_known = message.state in (MessageState.SENT.value, MessageState.DELIVERED.value)
+    expected = len(rows) if sent_known else message.parts
+    if sum(1 for (d,) in rows if d) >= max(1, expected):
+        await _advance(session, message_id, MessageState.DELIVERED, at)
 
 
 async def _store_orphan(

@@ -157,3 +157,14 @@ class AgentLine(Base):
     up: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(Text, default="{}")  # the LineStatus frame, JSON
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PartReport(Base):
+    """Delivery of each part of an agent-sent message: the message is delivered when every
+    part the device sent has a final report that says so (one failed part fails it)."""
+
+    __tablename__ = "part_reports"
+    message_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    delivered: Mapped[bool | None] = mapped_column(Boolean)  # None: sent, no final report yet
+    status: Mapped[int | None] = mapped_column(Integer)

@@ -248,3 +248,43 @@ async def test_changing_one_account_does_not_restart_the_agents_other_lines(serv
         assert agent.workers["GSM1"].line is gsm1  # untouched
         await server.api("DELETE", f"/api/accounts/{first['id']}")
         await eventually(lambda: "GSM1" not in agent.workers, what="GSM1 to be stopped")
+
+
+async def test_a_multipart_message_is_delivered_only_when_every_part_is(server, tmp_path):
+    token, _ = await setup_account(server)
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines) as agent:
+        await eventually(lambda: "GSM1" in lines and lines["GSM1"].emit, what="line started")
+        line = lines["GSM1"]
+        two_parts = await server.api(
+            "POST", "/api/messages", json={"to": "+420774884138", "text": "x" * 200}
+        )
+        assert two_parts["parts"] == 2
+        await eventually(lambda: _state_is(server, two_parts["id"], "sent"), what="sent")
+        now = datetime.now(UTC)
+        await line.emit(p.Delivered(event_id=0, job_id=two_parts["id"], at=now, part=1))
+        # The part-1 report is applied once the server acked it (the outbox is empty).
+        await eventually(lambda: agent.outbox.event_count() == 0, what="the report acked")
+        assert (await message(server, two_parts["id"]))["state"] == "sent"
+        await line.emit(p.Delivered(event_id=0, job_id=two_parts["id"], at=now, part=2))
+        await eventually(lambda: _state_is(server, two_parts["id"], "delivered"), what="whole")
+
+
+async def test_a_report_for_part_one_does_not_hide_that_part_two_failed(server, tmp_path):
+    token, _ = await setup_account(server)
+    lines: dict[str, ScriptedLine] = {}
+
+    async def half_sent(job):
+        # The report for part 1 races ahead of the news that part 2 failed.
+        now = datetime.now(UTC)
+        await lines["GSM1"].emit(p.Delivered(event_id=0, job_id=job.id, at=now, part=1))
+        return [p.Failed(event_id=0, job_id=job.id, at=now, reason="transient", detail="1 of 2")]
+
+    async with running_agent(server, tmp_path, token, lines):
+        await eventually(lambda: "GSM1" in lines and lines["GSM1"].emit, what="line started")
+        lines["GSM1"].send = half_sent
+        msg = await server.api(
+            "POST", "/api/messages", json={"to": "+420774884138", "text": "y" * 200}
+        )
+        await eventually(lambda: _state_is(server, msg["id"], "failed"), what="failed")
+        assert (await message(server, msg["id"]))["reason"] == "transient"

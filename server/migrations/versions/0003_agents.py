@@ -1,4 +1,4 @@
-"""the bridge: applied agent events, line statuses, job leases, agent connections
+"""the bridge: applied agent events, line statuses, part reports, job leases, connections
 
 Revision ID: 0003
 Revises: 0002
@@ -34,6 +34,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("agent_id", "line"),
     )
+    op.create_table(
+        "part_reports",
+        sa.Column("message_id", sa.String(length=32), nullable=False),
+        sa.Column("part", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("delivered", sa.Boolean(), nullable=True),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("message_id", "part"),
+    )
     with op.batch_alter_table("agents") as batch:
         batch.add_column(sa.Column("connection", sa.String(length=64), nullable=True))
     with op.batch_alter_table("messages") as batch:
@@ -47,5 +55,6 @@ def downgrade() -> None:
         batch.drop_column("lease_owner")
     with op.batch_alter_table("agents") as batch:
         batch.drop_column("connection")
+    op.drop_table("part_reports")
     op.drop_table("agent_lines")
     op.drop_table("agent_events")
