@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from agent.bridge import protocol as p
 from agent.bridge.runtime import Agent
 from agent.config import AgentConfig
+from sms.segment import segment
 
 from .live import eventually
 
@@ -36,7 +37,8 @@ class ScriptedLine:
 
     async def send(self, job: p.Job) -> list[p.Event]:
         self.jobs.append(job)
-        return [p.Sent(event_id=0, job_id=job.id, at=datetime.now(UTC), parts=[p.PartRef(1, 7)])]
+        refs = [p.PartRef(n, n) for n in range(1, segment(job.text).count + 1)]
+        return [p.Sent(event_id=0, job_id=job.id, at=datetime.now(UTC), parts=refs)]
 
     def status(self) -> p.LineStatus:
         return p.LineStatus(
