@@ -31,6 +31,7 @@ from agent.modem.interface import (
     SendResult,
 )
 from agent.modem.status import ModemStatus
+from sms.segment import count_parts
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +186,8 @@ class ModemLine:
         # A bound on the whole send, whatever the driver does: past it the outcome is
         # unknown (the job is never sent again), and the line goes on with the next job.
         cfg = self.modem.config
-        parts = max(1, len(job.text) // 60)
-        limit = parts * (cfg.prompt_timeout + cfg.result_timeout * 2) + 60
+        parts = count_parts(job.text)
+        limit = parts * (cfg.prompt_timeout + cfg.result_timeout) + 30
         try:
             result = await asyncio.wait_for(
                 self.modem.send(job.to, job.text, report=job.report, message_id=job.id), limit

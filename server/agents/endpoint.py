@@ -71,8 +71,11 @@ class AgentConnection:
 
     async def flush(self) -> None:
         async with self._send_lock:
-            for frame in self.session.data_to_send():
-                await self.socket.send_text(frame.decode())
+            frames = self.session.data_to_send()
+            # A socket that is gone takes nothing; its leased jobs go back when it ends.
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                for frame in frames:
+                    await self.socket.send_text(frame.decode())
 
     async def run(self) -> None:
         # Frames that arrive while a batch commits are handled together in the next one:
