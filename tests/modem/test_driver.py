@@ -253,7 +253,18 @@ async def test_sends_to_two_modems_run_in_parallel(virtual, driver) -> None:
         return next(e.time for e in vm.log if e.direction == "rx" and e.data.endswith(b"\x1a"))
 
     def cmgs_out(vm) -> float:  # type: ignore[no-untyped-def]
-        return next(e.time for e in vm.log if e.direction == "tx" and b"+CMGS:" in e.data)
+        # The answer may reach the log in pieces, and the log may trail the pty by a
+        # moment: wait for it, then take the time of the piece that completed it.
+        def completed(vm):  # type: ignore[no-untyped-def]
+            sent = b""
+            for e in list(vm.log):
+                if e.direction == "tx":
+                    sent += e.data
+                    if b"+CMGS:" in sent:
+                        return e.time
+            return None
+
+        return vm.wait_for(completed, 5)
 
     # Each modem had its PDU before the other answered: neither waited for the other.
     assert pdu_in(vm2) < cmgs_out(vm1) and pdu_in(vm1) < cmgs_out(vm2)
