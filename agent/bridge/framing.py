@@ -4,6 +4,7 @@ that keeps sending garbage is given up on)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Generic, TypeVar
 
 from . import protocol as p
@@ -13,7 +14,7 @@ MAX_BAD_FRAMES = 10
 A = TypeVar("A")
 
 
-class Framing(Generic[A]):
+class Framing(ABC, Generic[A]):
     peer = "peer"  # named in the reason for giving up
 
     def __init__(self) -> None:
@@ -21,8 +22,9 @@ class Framing(Generic[A]):
         self._out: list[bytes] = []
 
     @property
+    @abstractmethod
     def closed(self) -> bool:
-        raise NotImplementedError
+        """True once the session has ended: nothing more is received or sent."""
 
     def data_to_send(self) -> list[bytes]:
         out, self._out = self._out, []
@@ -46,8 +48,10 @@ class Framing(Generic[A]):
             return []
         return self._receive(frame)
 
+    @abstractmethod
     def _receive(self, frame: p.AnyFrame) -> list[A]:
-        raise NotImplementedError
+        """Handle one well-formed frame; the protocol's rules for this side."""
 
+    @abstractmethod
     def _give_up(self, reason: str) -> list[A]:
-        raise NotImplementedError
+        """Close the session after too many bad frames; the action that says so."""
