@@ -3,52 +3,14 @@ real modem line, and the virtual modem on a pseudo-terminal, over a real WebSock
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import pytest
 
-from agent.bridge.runtime import Agent
-from agent.config import AgentConfig
-from agent.lines import line_factories
 from agent.modem.pdu_build import encode_deliver
 from agent.modem.virtual import VirtualModem
 from agent.modem.virtual_core import VirtualConfig
-from tests.bridge.live import ADMIN_TOKEN, eventually, live_server
+from tests.bridge.live import ADMIN_TOKEN, eventually
 
-
-@contextlib.asynccontextmanager
-async def running_system(tmp_path, gateway, config, modem):
-    async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as server:
-        token = (await server.api("POST", "/api/agents", json={"name": "office-1"}))["token"]
-        await server.api(
-            "POST",
-            "/api/accounts",
-            json={
-                "name": "GSM1",
-                "gateway": gateway,
-                "config": config,
-                "default": True,
-                "poll_incoming": True,
-                "sharing": "all",
-            },
-        )
-        cfg = AgentConfig(
-            server=server.ws_url,
-            name="office-1",
-            token=token,
-            state_dir=str(tmp_path / "agent"),
-            allow=[str(tmp_path / "gsmmodem*")],
-        )
-        agent = Agent(cfg, line_factories(cfg.state_path))
-        task = asyncio.create_task(agent.run())
-        try:
-            yield server, modem, agent
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            agent.outbox.close()
+from .system import running_system
 
 
 @pytest.fixture
@@ -57,10 +19,11 @@ async def system(tmp_path, monkeypatch):
     link = str(tmp_path / "gsmmodem0")
     modem = VirtualModem(VirtualConfig(pin="1234"), link=link)
     modem.start()
-    config = f"device = {link}\nbaudrate = 115200\npin = 1234\nagent = office-1"
+    config = f"device = {link}\nbaudrate = 115200\npin = 1234"
+    allow = [str(tmp_path / "gsmmodem*")]
     try:
-        async with running_system(tmp_path, "modem", config, modem) as running:
-            yield running
+        async with running_system(tmp_path, "modem", config, allow) as (server, agent):
+            yield server, modem, agent
     finally:
         modem.stop()
 
@@ -136,9 +99,10 @@ async def test_the_libgammu_line_sends_and_sweeps_replies_stored_while_it_was_aw
     modem = VirtualModem(VirtualConfig(), link=link)
     modem.start()
     modem.deliver("+420603123456", "Uloženo na SIM")  # before the agent is there
-    config = f"device = {link}\nconnection = at\nagent = office-1"
+    config = f"device = {link}\nconnection = at"
+    allow = [str(tmp_path / "gsmmodem*")]
     try:
-        async with running_system(tmp_path, "gammu", config, modem) as (server, _, _):
+        async with running_system(tmp_path, "gammu", config, allow) as (server, _):
             sent = await server.api(
                 "POST", "/api/messages", json={"to": "+420774884138", "text": "Přes libgammu"}
             )

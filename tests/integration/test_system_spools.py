@@ -11,15 +11,14 @@ import types
 import pytest
 import sqlalchemy as sa
 
-from agent.bridge.runtime import Agent
-from agent.config import AgentConfig
-from agent.lines import line_factories
 from agent.modem.virtual import VirtualModem
 from agent.modem.virtual_core import VirtualConfig
 from agent.spool.smslib_tables import SmslibTables
-from tests.bridge.live import ADMIN_TOKEN, eventually, fresh_pg_database, live_server
+from tests.bridge.live import ADMIN_TOKEN, eventually, fresh_pg_database
 from tests.spool.smsd_daemon import Smsd
 from tests.spool.smsserver_standin import StandinSMSServer
+
+from .system import running_system
 
 
 @pytest.fixture(autouse=True)
@@ -29,37 +28,9 @@ def admin_token(monkeypatch):
 
 @contextlib.asynccontextmanager
 async def system(tmp_path, gateway: str, config: str, allow: list[str]):
-    async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as server:
-        token = (await server.api("POST", "/api/agents", json={"name": "office-1"}))["token"]
-        await server.api(
-            "POST",
-            "/api/accounts",
-            json={
-                "name": "LINE1",
-                "gateway": gateway,
-                "config": config + "\nagent = office-1",
-                "default": True,
-                "poll_incoming": True,
-                "sharing": "all",
-            },
-        )
-        cfg = AgentConfig(
-            server=server.ws_url,
-            name="office-1",
-            token=token,
-            state_dir=str(tmp_path / "agent"),
-            allow=allow,
-        )
-        agent = Agent(cfg, line_factories(cfg.state_path))
-        task = asyncio.create_task(agent.run())
-        try:
-            await eventually(lambda: "LINE1" in agent.workers, what="the line to start")
-            yield server
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            agent.outbox.close()
+    async with running_system(tmp_path, gateway, config, allow, line="LINE1") as (server, agent):
+        await eventually(lambda: "LINE1" in agent.workers, what="the line to start")
+        yield server
 
 
 async def state_is(server, mid, *states):
