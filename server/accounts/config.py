@@ -52,6 +52,7 @@ class Key(msgspec.Struct, frozen=True):
     name: str
     kind: Kind
     required: bool = True
+    help: str = ""  # one line, shown beside the configuration box on the accounts page
 
 
 def _agent_keys(*keys: Key) -> tuple[Key, ...]:

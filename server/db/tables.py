@@ -47,6 +47,9 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     rights: Mapped[str] = mapped_column(String(100))  # "admin,send,read", sorted
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # For the web pages: a password hash (argon2/scrypt string) set by an admin; None
+    # means the user logs in with the token only.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
