@@ -50,6 +50,7 @@ PEERS: dict[str, Callable[[], str | None]] = {
     "postgresql": _tcp("127.0.0.1", 5432),
     "mariadb": _tcp("127.0.0.1", 3306),
     "chromium": _binary("chromium", "chromium"),
+    "systemd-analyze": _binary("systemd-analyze", "systemd"),
 }
 
 
