@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+# deploy/agent.toml.example's token: an agent started with it would only be refused.
+PLACEHOLDER_PREFIX = "PASTE-"
+
 
 class ConfigError(Exception):
     """agent.toml is missing, unreadable or wrong; the message says where."""
@@ -39,6 +42,11 @@ class AgentConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
             raise ValueError("name must not be empty")
         if not self.token.strip():
             raise ValueError("token must not be empty (POST /api/agents on the server gives one)")
+        if self.token.startswith(PLACEHOLDER_PREFIX):
+            raise ValueError(
+                "token is still the example's placeholder: put the token that POST "
+                "/api/agents returned for this agent"
+            )
         if self.ca and scheme != "wss":
             raise ValueError("ca is only used with a wss:// server")
 

@@ -23,6 +23,7 @@ def test_a_good_config_parses():
     [
         (GOOD.replace("ws://", "http://"), "ws:// or wss://"),
         (GOOD.replace('token = "secret"', 'token = ""'), "token must not be empty"),
+        (GOOD.replace("secret", "PASTE-THE-AGENT-TOKEN-HERE"), "the example's placeholder"),
         (GOOD + "colour = 'red'\n", "unknown field `colour`"),
         (GOOD.replace('name = "office-1"', ""), "missing required field `name`"),
         (GOOD.replace('state_dir = "/tmp/x"', "state_dir = 5"), "$.state_dir"),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_config
+from agent.config import ConfigError, load_config
 from server.settings import build, load_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +58,12 @@ def test_stages_units_rules_and_configurations(staged: Path) -> None:
 
 
 def test_example_configurations_are_valid(staged: Path) -> None:
-    agent = load_config(staged / "etc/smsbridge/agent.toml")
+    example = staged / "etc/smsbridge/agent.toml"
+    # Valid but for the token, which the technician must paste in; the agent says so.
+    with pytest.raises(ConfigError, match="placeholder"):
+        load_config(example)
+    example.write_text(example.read_text().replace("PASTE-THE-AGENT-TOKEN-HERE", "sba_x"))
+    agent = load_config(example)
     assert agent.state_dir == "/var/lib/smsbridge"
     assert "/dev/gsmmodem*" in agent.allow
     settings = build(load_file(staged / "etc/smsbridge/server.toml"), {})
