@@ -6,25 +6,36 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from litestar import get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sms.model import Direction, GatewayType, MessageState
 from sms.phone import NumberKind, PhoneNumberError, normalize
 
 from ..accounts.cache import AccountView
-from ..db.tables import Message
+from ..db.tables import Message, PartReport
 from ..gateways.base import Job
 from ..messages.compose import Composition, compose
 from ..messages.visibility import visible_to
 from ..runtime import Server
 from .auth import Caller, CallerDep, ServerDep
 from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, unprocessable
-from .schemas import MAX_ID, Accepted, MessageOut, MessagePage, PreviewIn, PreviewOut, SendIn
+from .schemas import (
+    MAX_ID,
+    Accepted,
+    MessageOut,
+    MessagePage,
+    PartOut,
+    PreviewIn,
+    PreviewOut,
+    SendIn,
+)
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
 log = logging.getLogger("smsbridge.server.messages")
@@ -211,7 +222,47 @@ def utc(when: dt.datetime | None) -> dt.datetime | None:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
-def to_out(m: Message) -> MessageOut:
+# A part with no report of its own follows the message's state as far as it can tell.
+_PART_FROM_MESSAGE = {
+    MessageState.QUEUED.value: "pending",
+    MessageState.DISPATCHED.value: "pending",
+    MessageState.SENT.value: "sent",
+    MessageState.DELIVERED.value: "delivered",
+    MessageState.FAILED.value: "pending",
+}
+
+
+def part_states(m: Message, reports: Sequence[PartReport]) -> list[PartOut]:
+    if m.direction != Direction.OUT.value:
+        return []
+    known = {r.part: r for r in reports}
+    out = []
+    for number in range(1, m.parts + 1):
+        report = known.get(number)
+        if report is None:
+            out.append(PartOut(number, _PART_FROM_MESSAGE[m.state]))  # type: ignore[arg-type]
+        elif report.delivered is None:
+            out.append(PartOut(number, "sent"))
+        else:
+            out.append(
+                PartOut(number, "delivered" if report.delivered else "failed", report.status)
+            )
+    return out
+
+
+async def load_reports(
+    session: AsyncSession, messages: Sequence[Message]
+) -> dict[str, list[PartReport]]:
+    ids = [m.id for m in messages if m.direction == Direction.OUT.value]
+    found: dict[str, list[PartReport]] = {}
+    if ids:
+        rows = await session.execute(select(PartReport).where(PartReport.message_id.in_(ids)))
+        for report in rows.scalars():
+            found.setdefault(report.message_id, []).append(report)
+    return found
+
+
+def to_out(m: Message, reports: Sequence[PartReport] = ()) -> MessageOut:
     outbound = m.direction == Direction.OUT.value
     return MessageOut(
         id=m.id,
@@ -231,6 +282,7 @@ def to_out(m: Message) -> MessageOut:
         sent_at=utc(m.sent_at),
         delivered_at=utc(m.delivered_at),
         failed_at=utc(m.failed_at),
+        part_states=part_states(m, reports),
     )
 
 
@@ -251,9 +303,10 @@ async def read_message(
         found = (
             await session.execute(select(Message).where(Message.id == message_id, _visible(caller)))
         ).scalar()
-    if found is None:
-        raise not_found(f"message {message_id!r}")
-    return to_out(found)
+        if found is None:
+            raise not_found(f"message {message_id!r}")
+        reports = await load_reports(session, [found])
+    return to_out(found, reports.get(found.id, []))
 
 
 @get(
@@ -298,6 +351,9 @@ async def list_messages(
         query = query.where(Message.seq > int(after))
     async with server.sessions() as session:
         rows = (await session.execute(query.order_by(Message.seq).limit(limit + 1))).scalars().all()
-    page = rows[:limit]
+        page = rows[:limit]
+        reports = await load_reports(session, page)
     more = len(rows) > limit
-    return MessagePage([to_out(m) for m in page], str(page[-1].seq) if more else None)
+    return MessagePage(
+        [to_out(m, reports.get(m.id, [])) for m in page], str(page[-1].seq) if more else None
+    )

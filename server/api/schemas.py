@@ -4,7 +4,7 @@ errors name the field (`Expected str, got int - at $.name`) and reach the caller
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -132,6 +132,15 @@ class PreviewOut(msgspec.Struct):
     ucs2_chars: list[str]  # the characters that forced UCS-2
 
 
+class PartOut(msgspec.Struct):
+    """One part of a multipart message: `pending` (not sent yet, or no news), `sent`,
+    `delivered` or `failed` (its final status report), with the report's TP-Status."""
+
+    part: int
+    state: Literal["pending", "sent", "delivered", "failed"]
+    status: int | None = None
+
+
 class MessageOut(msgspec.Struct):
     id: str
     direction: Direction
@@ -150,6 +159,9 @@ class MessageOut(msgspec.Struct):
     sent_at: dt.datetime | None = None
     delivered_at: dt.datetime | None = None
     failed_at: dt.datetime | None = None
+    # Outbound: each part's own state; the message is delivered when every part is,
+    # failed when any part finally failed.
+    part_states: list[PartOut] = []
 
 
 class MessagePage(msgspec.Struct):

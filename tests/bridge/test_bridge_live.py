@@ -267,9 +267,18 @@ async def test_a_multipart_message_is_delivered_only_when_every_part_is(server, 
         await line.emit(p.Delivered(event_id=0, job_id=two_parts["id"], at=now, part=1))
         # The part-1 report is applied once the server acked it (the outbox is empty).
         await eventually(lambda: agent.outbox.event_count() == 0, what="the report acked")
-        assert (await message(server, two_parts["id"]))["state"] == "sent"
+        half = await message(server, two_parts["id"])
+        assert half["state"] == "sent"
+        assert [(x["part"], x["state"]) for x in half["part_states"]] == [
+            (1, "delivered"),
+            (2, "sent"),
+        ]
         await line.emit(p.Delivered(event_id=0, job_id=two_parts["id"], at=now, part=2))
         await eventually(lambda: _state_is(server, two_parts["id"], "delivered"), what="whole")
+        whole = await message(server, two_parts["id"])
+        assert [x["state"] for x in whole["part_states"]] == ["delivered", "delivered"]
+        listed = await server.api("GET", "/api/messages?direction=out")
+        assert [m["part_states"] for m in listed["messages"]] == [whole["part_states"]]
 
 
 async def test_a_report_for_part_one_does_not_hide_that_part_two_failed(server, tmp_path):
