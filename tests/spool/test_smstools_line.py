@@ -4,7 +4,6 @@ in test_smstools_smsd.py."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -74,6 +73,16 @@ INCOMING = (
     b"From_SMSC: 420603052000\nSent: 24-05-02 10:20:00\nReceived: 24-05-02 10:20:05\n"
     b"Subject: GSM1\nModem: GSM1\nIMSI: \nIMEI: \nReport: no\nAlphabet: ISO\nLength: 5\n\nAhoj!"
 )
+
+
+async def barrier(spool: Spool, rec: Recorder, name: str = "GSM1.barrier") -> None:
+    """Write a good incoming file and wait for its Received: the line takes files in the
+    order it hears of them, so whatever was written before has been handled (or ignored)
+    by then — a wait on an event, not a guess at how long the line needs."""
+    spool.smsd_receives(name, INCOMING)
+    event = await rec.next()
+    assert isinstance(event, Received), f"expected nothing before the barrier, got {event!r}"
+    assert event.source_id == name
 
 
 @pytest.fixture
@@ -186,7 +195,7 @@ async def test_sent_file_under_smsd_lock_waits_for_the_lock(
     lock = spool.sent / f"{ours.name}.LOCK"
     lock.write_bytes(b"")
     spool.smsd_moves(ours, spool.sent, SENT_HEADERS)
-    await asyncio.sleep(0.3)  # give the line a chance to (wrongly) act
+    await barrier(spool, rec)  # the locked file was seen and left alone
     await line.idle()
     assert rec.empty()
     lock.unlink()
@@ -201,7 +210,7 @@ async def test_other_programs_files_in_sent_are_left_alone(
     await rec.next()
     other = spool.sent / "someone-else"
     other.write_bytes(b"To: 1\nModem: GSM1\nSent: 24-05-02 10:15:07\n\nhi")
-    await asyncio.sleep(0.1)
+    await barrier(spool, rec)
     await line.idle()
     assert rec.empty()
     assert other.exists()
@@ -299,10 +308,12 @@ async def test_smsd_private_files_are_ignored(
     line, rec = started
     for name in ("GSM1-concatenated", "smsd_script.abc", ".hidden", "x.LOCK", "LOCKED.x"):
         spool.smsd_receives(name, b"garbage")
-    await asyncio.sleep(0.4)  # longer than settle_seconds
+    await barrier(spool, rec)
     await line.idle()
     assert rec.empty()
-    assert len(list(spool.incoming.iterdir())) == 5
+    assert sorted(p.name for p in spool.incoming.iterdir()) == sorted(
+        ["GSM1-concatenated", "smsd_script.abc", ".hidden", "x.LOCK", "LOCKED.x"]
+    )
 
 
 async def test_what_arrived_while_stopped_is_handled_at_start(spool: Spool) -> None:
@@ -438,7 +449,10 @@ async def test_incoming_that_cannot_be_removed_is_reported_once_with_advice(
         problem = await rec.next()
         assert isinstance(problem, LineProblem)
         assert "run the agent as user smsd" in problem.detail
-        await asyncio.sleep(0.3)  # a retry would come after retry_seconds = 0.1
+        # A retry would come after retry_seconds (0.1), before the barrier has settled
+        # (0.2); the barrier's own file cannot be removed either, hence its own problem.
+        await barrier(spool, rec)
+        assert isinstance(await rec.next(), LineProblem)
         assert rec.empty()
     finally:
         await line.stop()
@@ -446,7 +460,10 @@ async def test_incoming_that_cannot_be_removed_is_reported_once_with_advice(
     line = SmstoolsLine("gsm", spool.config(), rec)
     await line.start()  # the file is still there: not reported again
     try:
-        await asyncio.sleep(0.3)
+        await barrier(spool, rec, "GSM1.barrier2")
+        problem = await rec.next()
+        assert isinstance(problem, LineProblem)
+        assert "GSM1.barrier2" in problem.detail  # the barrier's, not the old file's
         await line.idle()
         assert rec.empty()
     finally:
