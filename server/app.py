@@ -31,6 +31,7 @@ ROUTES = [
     ops.openapi_json,
     users.list_users,
     users.create_user,
+    users.set_password,
     agents.list_agents,
     agents.create_agent,
     accounts.list_accounts,
