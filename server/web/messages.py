@@ -24,7 +24,15 @@ from .session import UserDep
 RECENT = 100
 REFRESH_SECONDS = 3
 
-AccountFilter = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]
+# Strings, not int/enum: the filter form sends `account=` (all) and `direction=` (both).
+AccountFilter = Annotated[str | None, QueryParameter(max_length=12)]
+DirectionFilter = Annotated[str | None, QueryParameter(max_length=3)]
+
+
+def _filters(account: str | None, direction: str | None) -> tuple[int | None, Direction | None]:
+    chosen = int(account) if account and account.isdigit() and int(account) <= MAX_ID else None
+    way = Direction(direction) if direction in {d.value for d in Direction} else None
+    return chosen, way
 
 
 async def recent(
@@ -59,10 +67,10 @@ async def messages_page(
     server: ServerDep,
     user: UserDep,
     account: AccountFilter = None,
-    direction: FromQuery[Direction | None] = None,
+    direction: DirectionFilter = None,
     sent: FromQuery[str | None] = None,
 ) -> Template:
-    context = await _context(server, user, account, direction)
+    context = await _context(server, user, *_filters(account, direction))
     return page("messages.html", user, sent=sent, **context)
 
 
@@ -71,9 +79,9 @@ async def message_rows(
     server: ServerDep,
     user: UserDep,
     account: AccountFilter = None,
-    direction: FromQuery[Direction | None] = None,
+    direction: DirectionFilter = None,
     sent: FromQuery[str | None] = None,
 ) -> Template:
     """The table body alone, for htmx's periodic refresh."""
-    context = await _context(server, user, account, direction)
+    context = await _context(server, user, *_filters(account, direction))
     return page("messages_rows.html", user, sent=sent, **context)

@@ -235,8 +235,13 @@ async def test_a_test_sms_is_sent_through_the_shared_send_path(admin: httpx.Asyn
     sent = r.headers["location"].split("sent=")[1]
     msg = (await api.get(f"/api/messages/{sent}")).json()
     assert msg["account"] == acct["id"] and msg["to"] == "+420774884138"
-    rows = await admin.get(f"/messages/rows?account={acct['id']}")
-    assert f'data-id="{sent}"' in rows.text
+    rows = await admin.get(f"/messages/rows?account={acct['id']}&direction=&sent={sent}")
+    assert rows.status_code == 200
+    assert f'<tr data-id="{sent}" class="highlight">' in rows.text
+    everything = await admin.get("/messages?account=&direction=")  # the filter form's "all"
+    assert everything.status_code == 200 and f'data-id="{sent}"' in everything.text
+    other = await admin.get(f"/messages?account={acct['id'] + 1}&direction=in")
+    assert other.status_code == 200 and f'data-id="{sent}"' not in other.text
 
 
 async def test_inbound_messages_follow_the_sharing_mode_on_the_messages_page(api: Api, server):
