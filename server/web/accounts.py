@@ -121,10 +121,24 @@ async def new_account(
 
 
 @get("/accounts/confighelp")
-async def config_help(user: UserDep, gateway: FromQuery[str] = "") -> Template:
-    """The help beside the configuration box, swapped in by htmx when the gateway changes."""
+async def config_help(
+    user: UserDep, gateway: FromQuery[str] = "", config: FromQuery[str] = ""
+) -> Template:
+    """The help beside the configuration box, swapped in by htmx when the gateway changes.
+    A box still holding some gateway's starting text (or nothing) gets the new gateway's."""
     chosen = GatewayType(gateway) if gateway in set(GatewayType) else GatewayType.SMSBRANA
-    return page("config_help.html", user, help=gateway_help(chosen), secrets=[])
+    untouched = {default_config(g).strip() for g in GatewayType} | {""}
+    refill = config.replace("\r\n", "\n").strip() in untouched
+    values = {"config": default_config(chosen)}
+    return page(
+        "config_help.html",
+        user,
+        help=gateway_help(chosen),
+        secrets=[],
+        oob=refill,
+        values=values,
+        errors=FormErrors(),
+    )
 
 
 async def _save(

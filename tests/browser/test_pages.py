@@ -72,6 +72,10 @@ async def test_accounts_of_every_gateway_are_created_checked_edited_and_deleted(
             first_key = config.split(" = ")[0]
             await expect(page.locator("#config-help")).to_contain_text(f"{gateway}:")
             await expect(page.locator("#config-help dt").first).to_contain_text(first_key)
+            # The untouched box now holds this gateway's required keys, ready to fill in.
+            await expect(page.get_by_label("Configuration", exact=True)).to_have_value(
+                re.compile(f"^{first_key} = ")
+            )
             if gateway == "smsbrana":
                 await page.get_by_text("smsbrana error codes").click()
                 await expect(page.locator("#config-help table")).to_contain_text(

@@ -271,3 +271,17 @@ async def test_the_agents_page_lists_agents_and_tolerates_unknown_fields(admin, 
     agent = AgentOut(name="x", online=True, lines=["GSM1"], queue_depth=0, last_seen_at=None)
     shown = view(agent)
     assert shown["silent"] == ["GSM1"] and shown["other"] == []
+
+
+async def test_changing_the_gateway_refills_only_an_untouched_configuration_box(admin):
+    fresh = await admin.get("/accounts/confighelp", params={"gateway": "modem", "config": ""})
+    assert "<code>device</code>" in fresh.text and "serial port" in fresh.text
+    assert 'hx-swap-oob="true"' in fresh.text and "baudrate = " in fresh.text
+    default = await admin.get(
+        "/accounts/confighelp", params={"gateway": "url", "config": "login = \r\npassword = "}
+    )
+    assert 'hx-swap-oob="true"' in default.text
+    typed = await admin.get(
+        "/accounts/confighelp", params={"gateway": "url", "config": "login = me\npassword = "}
+    )
+    assert 'hx-swap-oob="true"' not in typed.text and "[PHONE]" in typed.text
