@@ -12,19 +12,19 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from ..api.auth import ServerDep
-from ..callers import Caller, parse_rights
 from ..db.tables import User
 from ..passwords import hash_password, verify_password
+from ..runtime import Server
 from ..tokens import hash_token
 from .render import page
 from .session import (
     CsrfRejected,
-    WebUser,
     check_csrf,
     cookie,
     expired_cookie,
     new_session,
     read,
+    user_by_id,
 )
 
 FAILED = "Unknown user or wrong password (or token)."
@@ -43,15 +43,18 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-async def _by_password(server: ServerDep, name: str, password: str) -> Caller | None:
+async def _by_password(server: Server, name: str, password: str) -> User | None:
     async with server.sessions() as session:
         user = (await session.execute(select(User).where(User.name == name))).scalar()
     if user is None:
         verify_password(_dummy_hash(), password)
         return None
-    if not verify_password(user.password_hash, password):
-        return None
-    return Caller(user.id, user.name, parse_rights(user.rights))
+    return user if verify_password(user.password_hash, password) else None
+
+
+async def _by_token(server: Server, token: str) -> User | None:
+    caller = await server.callers.lookup(hash_token(token))
+    return None if caller is None else await user_by_id(server, caller.id)
 
 
 @get("/login")
@@ -64,17 +67,13 @@ async def login_page(
     fresh = new_session()
     return page(
         "login.html",
-        WebUser(_nobody(), fresh.csrf),
+        None,
+        csrf=fresh.csrf,
         cookies=[cookie(server, request, fresh)],
         next=_safe_next(next),
         name="",
         error=None,
-        anonymous=True,
     )
-
-
-def _nobody() -> Caller:
-    return Caller(0, "", frozenset())
 
 
 @post("/login")
@@ -87,24 +86,24 @@ async def login(server: ServerDep, request: Request[Any, Any, Any]) -> Template 
     check_csrf(found.csrf, request, form)
     name, password = form.get("name", "").strip(), form.get("password", "")
     token = form.get("token", "").strip()
-    caller: Caller | None = None
+    user: User | None = None
     if token:
-        caller = await server.callers.lookup(hash_token(token))
+        user = await _by_token(server, token)
     elif name and password:
-        caller = await _by_password(server, name, password)
+        user = await _by_password(server, name, password)
     target = _safe_next(form.get("next"))
-    if caller is None:
+    if user is None:
         return page(
             "login.html",
-            WebUser(_nobody(), found.csrf),
+            None,
+            csrf=found.csrf,
             status=401,
             next=target,
             name=name,
             error=FAILED,
-            anonymous=True,
         )
     # A new session (and CSRF token) on login: nothing set before it carries over.
-    session = new_session(caller.id)
+    session = new_session(user)
     return Redirect(target, cookies=[cookie(server, request, session)], status_code=303)
 
 

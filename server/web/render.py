@@ -27,8 +27,11 @@ def page(
     *,
     status: int = 200,
     cookies: list[Cookie] | None = None,
+    csrf: str | None = None,
     **context: Any,
 ) -> Template:
-    base = {"user": user.caller if user else None, "csrf": user.csrf if user else "", **context}
+    """`csrf` is for pages without a logged-in user (the login form has a token too)."""
+    token = user.csrf if user else (csrf or "")
+    base = {"user": user.caller if user else None, "csrf": token, **context}
     base["csrf_field"] = CSRF_FIELD
     return Template(template_name=template, context=base, status_code=status, cookies=cookies)

@@ -7,6 +7,7 @@ token (htmx sends it as a header); a POST without the session's token is refused
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -31,6 +32,9 @@ CSRF_HEADER = "x-csrf-token"
 class WebSession(msgspec.Struct, frozen=True):
     csrf: str
     uid: int | None = None  # None: not logged in yet (the login form's own CSRF token)
+    # A digest of the user's credentials at login: a new password (or token) ends every
+    # session opened with the old one.
+    stamp: str = ""
 
 
 class LoginRequired(Exception):
@@ -41,8 +45,15 @@ class CsrfRejected(Exception):
     """A form came without this session's CSRF token."""
 
 
-def new_session(uid: int | None = None) -> WebSession:
-    return WebSession(csrf=secrets.token_urlsafe(24), uid=uid)
+def new_session(user: User | None = None) -> WebSession:
+    if user is None:
+        return WebSession(csrf=secrets.token_urlsafe(24))
+    return WebSession(csrf=secrets.token_urlsafe(24), uid=user.id, stamp=stamp_of(user))
+
+
+def stamp_of(user: User) -> str:
+    material = f"{user.token_hash}\x00{user.password_hash or ''}".encode()
+    return hashlib.sha256(material).hexdigest()[:32]
 
 
 def _fernet(server: Server) -> Fernet:
@@ -86,20 +97,23 @@ class WebUser(msgspec.Struct, frozen=True):
     csrf: str
 
 
-async def caller_by_id(server: Server, uid: int) -> Caller | None:
+async def user_by_id(server: Server, uid: int) -> User | None:
     async with server.sessions() as session:
-        user = (await session.execute(select(User).where(User.id == uid))).scalar()
-    return None if user is None else Caller(user.id, user.name, parse_rights(user.rights))
+        return (await session.execute(select(User).where(User.id == uid))).scalar()
+
+
+def caller_of(user: User) -> Caller:
+    return Caller(user.id, user.name, parse_rights(user.rights))
 
 
 async def provide_user(request: Request[Any, Any, Any], server: NamedDependency[Server]) -> WebUser:
     found = read(server, request)
     if found is None or found.uid is None:
         raise LoginRequired()
-    caller = await caller_by_id(server, found.uid)
-    if caller is None:
+    user = await user_by_id(server, found.uid)
+    if user is None or not hmac.compare_digest(found.stamp, stamp_of(user)):
         raise LoginRequired()
-    return WebUser(caller, found.csrf)
+    return WebUser(caller_of(user), found.csrf)
 
 
 def check_csrf(expected: str, request: Request[Any, Any, Any], form: dict[str, Any]) -> None:

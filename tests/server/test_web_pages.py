@@ -285,3 +285,21 @@ async def test_changing_the_gateway_refills_only_an_untouched_configuration_box(
         "/accounts/confighelp", params={"gateway": "url", "config": "login = me\npassword = "}
     )
     assert 'hx-swap-oob="true"' not in typed.text and "[PHONE]" in typed.text
+
+
+async def test_a_new_password_ends_the_sessions_opened_with_the_old_one(api: Api):
+    await api.user("clerk", "send")
+    url = "/api/users/clerk/password"
+    await api.client.put(url, json={"password": "first password"}, headers=api.auth(ADMIN_TOKEN))
+    assert (await login(api.client, name="clerk", password="first password")).status_code == 303
+    assert (await api.client.get("/")).status_code == 200
+    await api.client.put(url, json={"password": "second password"}, headers=api.auth(ADMIN_TOKEN))
+    assert (await api.client.get("/")).status_code == 303  # back to the login page
+
+
+async def test_logout_needs_the_csrf_token_and_ends_the_session(admin: httpx.AsyncClient):
+    csrf = await form_csrf(admin)
+    assert (await admin.post("/logout", data={"_csrf": "forged"})).status_code == 403
+    assert (await admin.get("/")).status_code == 200
+    assert (await admin.post("/logout", data={"_csrf": csrf})).status_code == 303
+    assert (await admin.get("/")).status_code == 303
