@@ -33,6 +33,20 @@ CONFIGS = {
 }
 
 
+async def new_page(browser: Browser) -> tuple[Page, list[str]]:
+    """A page, and the browser console's errors (a refused htmx refresh, a CSP violation)."""
+    page = await (await browser.new_context(viewport=DESKTOP)).new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return page, errors
+
+
+def unexpected(errors: list[str], *expected: int) -> list[str]:
+    """Console errors but the failed loads of statuses the test caused on purpose (a wrong
+    login answers 401, a refused form 422): Chromium logs those as failed loads too."""
+    return [e for e in errors if not any(f"status of {code} " in e for code in expected)]
+
+
 async def shoot(page: Page, directory: Path, name: str) -> None:
     """The page at desktop width, then at phone width."""
     await page.set_viewport_size(DESKTOP)
@@ -61,7 +75,7 @@ async def test_accounts_of_every_gateway_are_created_checked_edited_and_deleted(
     monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
     async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as server:
         await server.api("POST", "/api/agents", json={"name": "office-1"})
-        page = await (await browser.new_context(viewport=DESKTOP)).new_page()
+        page, errors = await new_page(browser)
         await log_in(page, server.url, screenshots)
 
         for gateway, config in CONFIGS.items():
@@ -139,6 +153,7 @@ async def test_accounts_of_every_gateway_are_created_checked_edited_and_deleted(
         await expect(page.locator('tr[data-account="Acct o2"]')).to_have_count(0)
         names = {a["name"] for a in await server.api("GET", "/api/accounts")}
         assert "Acct o2" not in names and "Acct url renamed" in names
+        assert unexpected(errors, 401, 422) == []
 
 
 @pytest.fixture
@@ -162,7 +177,7 @@ async def test_a_test_sms_goes_out_through_the_virtual_modem_and_the_agents_page
     browser: Browser, screenshots: Path, modem_system
 ):
     server, modem = modem_system
-    page = await (await browser.new_context(viewport=DESKTOP)).new_page()
+    page, errors = await new_page(browser)
     await log_in(page, server.url)
 
     # The agents page: online, the line up, the virtual modem's signal (CSQ 21 = -71 dBm).
@@ -191,3 +206,4 @@ async def test_a_test_sms_goes_out_through_the_virtual_modem_and_the_agents_page
     )
     assert [s.submit.text for s in modem.submissions] == ["Zkouška z prohlížeče"]
     await shoot(page, screenshots, "messages")
+    assert unexpected(errors, 401) == []

@@ -88,6 +88,9 @@ async def test_the_session_cookie_is_httponly_and_samesite_lax(api: Api):
     page = await api.client.get("/login")
     header = page.headers["set-cookie"].lower()
     assert "httponly" in header and "samesite=lax" in header
+    # and no other site may frame the pages (a delete button under someone else's page)
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
 async def test_a_form_without_the_sessions_csrf_token_is_refused(admin: httpx.AsyncClient):
