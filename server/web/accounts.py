@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from sms.model import GatewayType, Sharing
 
-from ..accounts.config import AccountConfigError, default_config
+from ..accounts.config import AccountConfigError, default_config, stored_values
 from ..api import accounts as api_accounts
 from ..api import messages as api_messages
 from ..api.agents import overview
@@ -21,6 +21,7 @@ from ..api.auth import ServerDep
 from ..api.errors import ApiError, forbidden
 from ..api.schemas import MAX_ID, AccountPatch, SendIn
 from ..db.tables import User
+from ..runtime import Server
 from .confighelp import gateway_help, secret_states
 from .forms import (
     FormErrors,
@@ -32,7 +33,7 @@ from .forms import (
     values_of,
 )
 from .render import page
-from .session import UserDep, form_of
+from .session import UserDep, WebUser, form_of
 
 AccountId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 TEST_TEXT = "smsbridge test message"
@@ -44,12 +45,12 @@ DONE = {
 }
 
 
-def _admin(user: UserDep) -> None:
+def _admin(user: WebUser) -> None:
     if not user.caller.is_admin:
         raise forbidden(f"user {user.caller.name!r} is not an admin: accounts are read-only")
 
 
-async def _user_names(server: ServerDep) -> list[str]:
+async def _user_names(server: Server) -> list[str]:
     async with server.sessions() as session:
         return list((await session.execute(select(User.name).order_by(User.name))).scalars())
 
@@ -68,23 +69,15 @@ async def accounts_page(
         "accounts.html",
         user,
         accounts=accounts,
-        agent_of={a.id: _agent_name(a.config) for a in accounts},
+        agent_of={a.id: stored_values(a.config).get("agent") for a in accounts},
         online=online,
         notice=notice,
     )
 
 
-def _agent_name(config: str) -> str | None:
-    for line in config.splitlines():
-        key, eq, value = (part.strip() for part in line.partition("="))
-        if eq and key == "agent":
-            return value
-    return None
-
-
 async def _form(
-    server: ServerDep,
-    user: UserDep,
+    server: Server,
+    user: WebUser,
     values: dict[str, object],
     account_id: int | None,
     errors: FormErrors | None = None,
@@ -142,7 +135,7 @@ async def config_help(
 
 
 async def _save(
-    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], account_id: int | None
+    server: Server, user: WebUser, request: Request[Any, Any, Any], account_id: int | None
 ) -> Template | Redirect:
     form = await form_of(request, user)
     values = form_values(form)

@@ -15,8 +15,9 @@ from ..api.agents import overview
 from ..api.auth import ServerDep
 from ..api.errors import forbidden
 from ..api.schemas import AgentOut
+from ..runtime import Server
 from .render import page
-from .session import UserDep
+from .session import UserDep, WebUser
 
 REFRESH_SECONDS = 5
 # Shown in their own places on the page; everything else goes to "other".
@@ -77,7 +78,7 @@ def view(agent: AgentOut) -> dict[str, Any]:
     }
 
 
-async def _views(server: ServerDep, user: UserDep) -> list[dict[str, Any]]:
+async def _views(server: Server, user: WebUser) -> list[dict[str, Any]]:
     if not user.caller.is_admin:
         raise forbidden(f"user {user.caller.name!r} is not an admin: the agents page is theirs")
     return [view(a) for a in await overview(server)]

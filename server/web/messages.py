@@ -18,8 +18,9 @@ from ..api.auth import ServerDep
 from ..api.messages import to_out, visible
 from ..api.schemas import MAX_ID, MessageOut
 from ..db.tables import Message
+from ..runtime import Server
 from .render import page
-from .session import UserDep
+from .session import UserDep, WebUser
 
 RECENT = 100
 REFRESH_SECONDS = 3
@@ -36,7 +37,7 @@ def _filters(account: str | None, direction: str | None) -> tuple[int | None, Di
 
 
 async def recent(
-    server: ServerDep, user: UserDep, account: int | None, direction: Direction | None
+    server: Server, user: WebUser, account: int | None, direction: Direction | None
 ) -> list[MessageOut]:
     query = select(Message).where(visible(user.caller))
     if account is not None:
@@ -49,7 +50,7 @@ async def recent(
 
 
 async def _context(
-    server: ServerDep, user: UserDep, account: int | None, direction: Direction | None
+    server: Server, user: WebUser, account: int | None, direction: Direction | None
 ) -> dict[str, object]:
     accounts = await api_accounts.visible_accounts(server, user.caller)
     return {
