@@ -181,6 +181,8 @@ def main() -> int:
         print(f"""
 Everything runs. Try it yourself (Ctrl-C stops the demo):
 
+  open {base}/ in a browser and log in with the API token below (accounts, messages, agents)
+
   export TOKEN={token}
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
        -d '{{"to": "+420774884138", "text": "Hello"}}' {base}/api/messages

@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: smstools (smsd, a real peer for the spool tests) and, where the
+# Debian packages: smstools (smsd, a real peer for the spool tests), chromium (the
+# browser tests' real browser) and, where the
 # python3 on PATH lacks ensurepip, python3-venv.
-packages=(smstools)
+packages=(smstools chromium)
 python3 -c "import ensurepip" 2>/dev/null || packages+=(python3-venv)
 packages+=(${SMSBRIDGE_EXTRA_APT:-})
 missing=()

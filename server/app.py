@@ -24,6 +24,7 @@ from .api.timing import timing_middleware
 from .gateways.base import Registry
 from .runtime import Server, open_server
 from .settings import Settings
+from .web import template_config, web_router
 
 ROUTES = [
     ops.healthz,
@@ -31,6 +32,7 @@ ROUTES = [
     ops.openapi_json,
     users.list_users,
     users.create_user,
+    users.set_password,
     agents.list_agents,
     agents.create_agent,
     accounts.list_accounts,
@@ -87,13 +89,14 @@ def create_app(
 
     paths = [path for handler in ROUTES for path in handler.paths]
     return Litestar(
-        route_handlers=[options_for(paths), *ROUTES],
+        route_handlers=[options_for(paths), *ROUTES, web_router()],
         dependencies={
             "server": Provide(provide_server, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
+        template_config=template_config(),
         middleware=[timing_middleware],
         lifespan=[lifespan],
         state=State({"server": server} if server is not None else {}),

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 class ServerKeyError(RuntimeError):
@@ -16,6 +19,11 @@ class ServerKeyError(RuntimeError):
 
 def load_or_create(path: Path) -> Fernet:
     """Read the key at `path`, creating it (0600, never overwriting) when it does not exist."""
+    return Fernet(load_or_create_key(path))
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The key at `path` as written (a Fernet key), created when it does not exist."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -28,10 +36,19 @@ def load_or_create(path: Path) -> Fernet:
         raise ServerKeyError(
             f"server key {path} is readable by others (mode {mode:o}); run: chmod 600 {path}"
         )
+    raw = path.read_bytes().strip()
     try:
-        return Fernet(path.read_bytes().strip())
+        Fernet(raw)
     except ValueError as exc:
         raise ServerKeyError(f"server key {path} is not a valid key: {exc}") from None
+    return raw
+
+
+def derive(raw: bytes, purpose: str) -> bytes:
+    """A Fernet key for one other purpose (e.g. the web session cookie), derived from the
+    server key with HKDF: one file to back up, and no key serves two jobs."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+    return base64.urlsafe_b64encode(hkdf.derive(raw))
 
 
 class SecretBox:

@@ -9,6 +9,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from sms.model import GatewayType
@@ -55,6 +56,8 @@ class Server:
     new_admin_token: str | None = None
     # smsbrana, URL and O2: started with the server (gateways/web.py).
     web: WebGateways | None = None
+    # Seals the web pages' session cookie; derived from the server key (keys.derive).
+    cookies: Fernet | None = None
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +75,8 @@ async def open_server(
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     try:
-        box = keys.SecretBox(keys.load_or_create(settings.key_path()))
+        raw_key = keys.load_or_create_key(settings.key_path())
+        box = keys.SecretBox(Fernet(raw_key))
         await migrate.upgrade(engine)
         sessions = make_sessionmaker(engine)
         token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
@@ -100,6 +104,7 @@ async def open_server(
             applier=Applier(sessions),
             dispatcher=Dispatcher(sessions, hub.process_id),
             new_admin_token=generated,
+            cookies=Fernet(keys.derive(raw_key, "smsbridge web session")),
         )
         await writer.start()
         await hub.start()

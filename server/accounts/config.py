@@ -56,7 +56,10 @@ class Key(msgspec.Struct, frozen=True):
 
 
 def _agent_keys(*keys: Key) -> tuple[Key, ...]:
-    return (*keys, Key("agent", Kind.AGENT))
+    return (
+        *keys,
+        Key("agent", Kind.AGENT, help="the registered agent (sms-agent) that runs this line"),
+    )
 
 
 # The seed's key names per gateway (DESIGN.md, "Gateway types").
@@ -64,46 +67,95 @@ GATEWAY_KEYS: Mapping[GatewayType, tuple[Key, ...]] = {
     GatewayType.SMSBRANA: (
         # Empty login/password are allowed: the first-start account exists before anyone
         # has typed them in; its messages then wait in `queued`.
-        Key("login", Kind.TEXT),
-        Key("password", Kind.TEXT),
-        Key("url", Kind.HTTP_URL, required=False),
-        Key("hash", Kind.BOOL, required=False),
+        Key("login", Kind.TEXT, help="the SMS Connect login (not the web-portal one)"),
+        Key("password", Kind.TEXT, help="the SMS Connect password (secret)"),
+        Key(
+            "url",
+            Kind.HTTP_URL,
+            required=False,
+            help="the service's address, when not smsbrana's own (replaces both hosts)",
+        ),
+        Key(
+            "hash",
+            Kind.BOOL,
+            required=False,
+            help="true (default): send an MD5 of password, time and salt, never the password",
+        ),
     ),
     GatewayType.O2: (
-        Key("id", Kind.NONEMPTY),
-        Key("cert", Kind.NONEMPTY),
-        Key("certPasswd", Kind.TEXT),
+        Key("id", Kind.NONEMPTY, help="the BA ID that O2 assigned to this connection"),
+        Key("cert", Kind.NONEMPTY, help="path of the client certificate (PKCS#12 file) from O2"),
+        Key("certPasswd", Kind.TEXT, help="the password of the PKCS#12 file (secret)"),
         # O2's server certificate comes from its own CA ("CA O2 CZ"): a PEM bundle to trust.
-        Key("ca", Kind.ABS_PATH, required=False),
+        Key(
+            "ca",
+            Kind.ABS_PATH,
+            required=False,
+            help="a PEM bundle of O2's CA; with it only that CA is trusted",
+        ),
         # The GET/POST endpoint, when not O2's own (a test system, a clone of the interface).
-        Key("url", Kind.HTTP_URL, required=False),
+        Key(
+            "url",
+            Kind.HTTP_URL,
+            required=False,
+            help="the SMS Connector endpoint, when not O2's own (a test system)",
+        ),
     ),
-    GatewayType.URL: (Key("url", Kind.URL_TEMPLATE),),
+    GatewayType.URL: (
+        Key(
+            "url",
+            Kind.URL_TEMPLATE,
+            help="http(s) URL called with GET; [PHONE] and [MSG] are replaced, URL-encoded",
+        ),
+    ),
     GatewayType.SMSTOOLS: _agent_keys(
-        Key("in", Kind.ABS_PATH),
-        Key("out", Kind.ABS_PATH),
-        Key("sent", Kind.ABS_PATH, required=False),
-        Key("failed", Kind.ABS_PATH, required=False),
-        Key("modem", Kind.NONEMPTY),
+        Key("in", Kind.ABS_PATH, help="smsd's incoming directory (e.g. /var/spool/sms/incoming)"),
+        Key("out", Kind.ABS_PATH, help="smsd's outgoing directory (e.g. /var/spool/sms/outgoing)"),
+        Key("sent", Kind.ABS_PATH, required=False, help="smsd's sent directory, if it keeps one"),
+        Key(
+            "failed", Kind.ABS_PATH, required=False, help="smsd's failed directory, if it keeps one"
+        ),
+        Key("modem", Kind.NONEMPTY, help="the modem's name in smsd.conf (e.g. GSM1)"),
     ),
     GatewayType.SMSLIB: _agent_keys(
-        Key("sqlDriver", Kind.SQL_DRIVER),
-        Key("sqlURL", Kind.SQL_URL),
-        Key("sqlUser", Kind.TEXT),
-        Key("sqlPassword", Kind.TEXT),
-        Key("gatewayId", Kind.NONEMPTY),
+        Key(
+            "sqlDriver",
+            Kind.SQL_DRIVER,
+            help="JDBC driver class (e.g. com.mysql.jdbc.Driver) or a SQLAlchemy dialect",
+        ),
+        Key("sqlURL", Kind.SQL_URL, help="the SMSServer database: a JDBC or SQLAlchemy URL"),
+        Key("sqlUser", Kind.TEXT, help="database user"),
+        Key("sqlPassword", Kind.TEXT, help="database password (secret)"),
+        Key("gatewayId", Kind.NONEMPTY, help="SMSServer's gateway id that sends (gateway_id)"),
     ),
     GatewayType.MODEM: _agent_keys(
-        Key("device", Kind.ABS_PATH),
-        Key("baudrate", Kind.POSITIVE_INT),
-        Key("pin", Kind.PIN),
-        Key("smsc", Kind.NONEMPTY, required=False),
+        Key("device", Kind.ABS_PATH, help="the modem's serial port (e.g. /dev/gsmmodem0)"),
+        Key("baudrate", Kind.POSITIVE_INT, help="serial speed (e.g. 115200)"),
+        Key("pin", Kind.PIN, help="the SIM's PIN, 4-8 digits, or empty for none (secret)"),
+        Key(
+            "smsc",
+            Kind.NONEMPTY,
+            required=False,
+            help="SMS centre number, when not the SIM's own (e.g. +420602909909)",
+        ),
     ),
     GatewayType.GAMMU: _agent_keys(
-        Key("device", Kind.NONEMPTY),
-        Key("connection", Kind.NONEMPTY),
-        Key("model", Kind.NONEMPTY, required=False),
+        Key("device", Kind.NONEMPTY, help="gammu's device (e.g. /dev/gsmmodem0)"),
+        Key("connection", Kind.NONEMPTY, help="gammu's connection type (e.g. at, at115200)"),
+        Key("model", Kind.NONEMPTY, required=False, help="gammu's model, when it must be forced"),
     ),
+}
+
+
+# One line per gateway, shown above its keys on the accounts page.
+GATEWAY_HELP: Mapping[GatewayType, str] = {
+    GatewayType.SMSBRANA: "smsbrana.cz SMS Connect (HTTP API), sent from this server",
+    GatewayType.O2: "O2 SMS Connector (HTTPS with a client certificate), sent from this server",
+    GatewayType.URL: "any HTTP service: one GET per message, a 2xx answer means sent",
+    GatewayType.SMSTOOLS: "SMS Server Tools 3 (smsd) spool directories, on an agent's host",
+    GatewayType.SMSLIB: "SMSLib SMSServer's database tables, on an agent's host",
+    GatewayType.MODEM: "a GSM modem on a serial port, driven with AT commands by an agent",
+    GatewayType.GAMMU: "a phone or modem through libgammu, on an agent's host",
 }
 
 

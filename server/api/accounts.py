@@ -80,6 +80,11 @@ def _name_taken(name: str) -> ApiError:
 
 @get("/api/accounts", summary="List SMS accounts", security=AUTH, responses=documented(401))
 async def list_accounts(server: ServerDep, caller: CallerDep) -> list[AccountOut]:
+    return await visible_accounts(server, caller)
+
+
+async def visible_accounts(server: Server, caller: Caller) -> list[AccountOut]:
+    """Every account for admins; for others those they may send with (API and pages)."""
     query = with_owner() if caller.is_admin else usable_by(caller.id)
     async with server.sessions() as session:
         rows = (await session.execute(query.order_by(Account.id))).all()
@@ -95,6 +100,10 @@ async def list_accounts(server: ServerDep, caller: CallerDep) -> list[AccountOut
 async def read_account(
     server: ServerDep, caller: CallerDep, account_id: AccountIdPath
 ) -> AccountOut:
+    return await read(server, caller, account_id)
+
+
+async def read(server: Server, caller: Caller, account_id: int) -> AccountOut:
     async with server.sessions() as session:
         return to_out(*await _load(session, account_id, caller))
 
@@ -109,13 +118,19 @@ async def read_account(
 async def create_account(
     server: ServerDep, caller: CallerDep, data: JSONBody[AccountIn]
 ) -> AccountOut:
+    try:
+        return await create(server, caller, data)
+    except AccountConfigError as exc:
+        raise config_error(exc) from None
+
+
+async def create(server: Server, caller: Caller, data: AccountIn) -> AccountOut:
+    """Create an account (the API's and the accounts page's one way). Raises ApiError, or
+    AccountConfigError with every problem and its line, for the caller to present."""
     require_admin(caller)
     try:
         async with server.sessions.begin() as session:
-            try:
-                config = await check_config(session, server.box, data.gateway, data.config)
-            except AccountConfigError as exc:
-                raise config_error(exc) from None
+            config = await check_config(session, server.box, data.gateway, data.config)
             account = Account(
                 name=data.name,
                 owner_id=await owner_id(session, data.owner),
@@ -147,6 +162,14 @@ async def create_account(
 async def update_account(
     server: ServerDep, caller: CallerDep, account_id: AccountIdPath, data: JSONBody[AccountPatch]
 ) -> AccountOut:
+    try:
+        return await update(server, caller, account_id, data)
+    except AccountConfigError as exc:
+        raise config_error(exc) from None
+
+
+async def update(server: Server, caller: Caller, account_id: int, data: AccountPatch) -> AccountOut:
+    """Change an account (API and pages). Raises ApiError or AccountConfigError."""
     require_admin(caller)
     try:
         async with server.sessions.begin() as session:
@@ -189,10 +212,7 @@ async def _apply_patch(
     if data.gateway is not UNSET or data.config is not UNSET:
         gateway = data.gateway if data.gateway is not UNSET else GatewayType(account.gateway)
         text = data.config if data.config is not UNSET else account.config
-        try:
-            config = await check_config(session, server.box, gateway, text, account)
-        except AccountConfigError as exc:
-            raise config_error(exc) from None
+        config = await check_config(session, server.box, gateway, text, account)
         apply_config(account, server.box, config)
     if data.default is not UNSET:
         if data.default:
@@ -208,6 +228,11 @@ async def _apply_patch(
     responses=documented(400, 401, 403, 404),
 )
 async def delete_account(server: ServerDep, caller: CallerDep, account_id: AccountIdPath) -> None:
+    await remove(server, caller, account_id)
+
+
+async def remove(server: Server, caller: Caller, account_id: int) -> None:
+    """Delete an account (API and pages)."""
     require_admin(caller)
     async with server.sessions.begin() as session:
         account, _ = await _load(session, account_id, caller)

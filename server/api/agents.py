@@ -12,6 +12,7 @@ from sms.model import Direction, MessageState
 
 from ..agents.store import line_statuses
 from ..db.tables import Account, Agent, Message
+from ..runtime import Server
 from ..tokens import AGENT_PREFIX, hash_token, new_token
 from .auth import CallerDep, ServerDep, require_admin
 from .errors import AUTH, conflict, documented
@@ -26,6 +27,11 @@ from .schemas import AgentCreated, AgentIn, AgentOut
 )
 async def list_agents(server: ServerDep, caller: CallerDep) -> list[AgentOut]:
     require_admin(caller)
+    return await overview(server)
+
+
+async def overview(server: Server) -> list[AgentOut]:
+    """Each agent, its lines and what it last reported of them (API and agents page)."""
     async with server.sessions() as session:
         agents = (await session.execute(select(Agent).order_by(Agent.name))).scalars().all()
         lines = (await session.execute(select(Account.agent, Account.name))).all()

@@ -128,6 +128,14 @@ async def send_message(
     data: JSONBody[SendIn],
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
+    return await send(server, caller, data, idempotency_key)
+
+
+async def send(
+    server: Server, caller: Caller, data: SendIn, idempotency_key: str | None = None
+) -> Accepted:
+    """Commit a message as `queued` and hand it to its gateway (the API's and the pages'
+    one way to send). Raises ApiError."""
     if not caller.can_send:
         raise forbidden(f"user {caller.name!r} may not send SMS")
     to = recipient(data.to)
@@ -286,7 +294,8 @@ def to_out(m: Message, reports: Sequence[PartReport] = ()) -> MessageOut:
     )
 
 
-def _visible(caller: CallerDep) -> ColumnElement[bool]:
+def visible(caller: Caller) -> ColumnElement[bool]:
+    """The messages `caller` may read (messages/visibility.py), as a query filter."""
     return visible_to(caller.id, admin=caller.is_admin, reader=caller.can_read)
 
 
@@ -301,7 +310,7 @@ async def read_message(
 ) -> MessageOut:
     async with server.sessions() as session:
         found = (
-            await session.execute(select(Message).where(Message.id == message_id, _visible(caller)))
+            await session.execute(select(Message).where(Message.id == message_id, visible(caller)))
         ).scalar()
         if found is None:
             raise not_found(f"message {message_id!r}")
@@ -336,7 +345,7 @@ async def list_messages(
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
 ) -> MessagePage:
-    query = select(Message).where(_visible(caller))
+    query = select(Message).where(visible(caller))
     if direction is not None:
         query = query.where(Message.direction == direction.value)
     if account is not None:

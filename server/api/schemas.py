@@ -35,6 +35,11 @@ class UserIn(msgspec.Struct, forbid_unknown_fields=True):
     rights: list[Right]
 
 
+class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    # Length rules live in server/passwords.py (one place for the API and the pages).
+    password: Annotated[str, msgspec.Meta(max_length=1000)]
+
+
 class UserOut(msgspec.Struct):
     name: str
     rights: list[Right]
@@ -175,4 +180,4 @@ class Health(msgspec.Struct):
     writer: str  # "ok" or "stopped": the group-commit writer that stores sent messages
 
 
-REQUEST_BODIES = (UserIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)
+REQUEST_BODIES = (UserIn, PasswordIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)

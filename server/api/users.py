@@ -1,18 +1,20 @@
-"""GET|POST /api/users: admins list users and create them; the token is shown once."""
+"""GET|POST /api/users: admins list users and create them; the token is shown once.
+PUT /api/users/{name}/password: an admin sets the password a user logs in to the web pages with."""
 
 from __future__ import annotations
 
-from litestar import get, post
-from litestar.params import JSONBody
-from sqlalchemy import select
+from litestar import get, post, put
+from litestar.params import FromPath, JSONBody
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..callers import parse_rights
 from ..db.tables import User
+from ..passwords import WeakPassword, hash_password
 from ..tokens import USER_PREFIX, hash_token, new_token
 from .auth import CallerDep, ServerDep, require_admin
-from .errors import AUTH, conflict, documented
-from .schemas import Right, UserCreated, UserIn, UserOut
+from .errors import AUTH, conflict, documented, not_found, unprocessable
+from .schemas import PasswordIn, Right, UserCreated, UserIn, UserOut
 
 
 def _rights(rights: list[Right]) -> list[Right]:
@@ -44,3 +46,26 @@ async def create_user(server: ServerDep, caller: CallerDep, data: JSONBody[UserI
     except IntegrityError:
         raise conflict("name_taken", f"a user named {data.name!r} already exists") from None
     return UserCreated(data.name, rights, token)
+
+
+@put(
+    "/api/users/{name:str}/password",
+    status_code=204,
+    summary="Set a user's password for the web pages (admin)",
+    security=AUTH,
+    responses=documented(400, 401, 403, 404, 422),
+)
+async def set_password(
+    server: ServerDep, caller: CallerDep, name: FromPath[str], data: JSONBody[PasswordIn]
+) -> None:
+    require_admin(caller)
+    try:
+        hashed = hash_password(data.password)
+    except WeakPassword as exc:
+        raise unprocessable("weak_password", str(exc)) from None
+    async with server.sessions.begin() as session:
+        done = await session.execute(
+            update(User).where(User.name == name).values(password_hash=hashed)
+        )
+        if done.rowcount == 0:
+            raise not_found(f"user {name!r}")
