@@ -15,7 +15,7 @@ from sms.model import Direction
 
 from ..api import accounts as api_accounts
 from ..api.auth import ServerDep
-from ..api.messages import to_out, visible
+from ..api.messages import load_reports, to_out, visible
 from ..api.schemas import MAX_ID, MessageOut
 from ..db.tables import Message
 from ..runtime import Server
@@ -45,8 +45,13 @@ async def recent(
     if direction is not None:
         query = query.where(Message.direction == direction.value)
     async with server.sessions() as session:
-        rows = (await session.execute(query.order_by(Message.seq.desc()).limit(RECENT))).scalars()
-        return [to_out(m) for m in rows]
+        rows = (
+            (await session.execute(query.order_by(Message.seq.desc()).limit(RECENT)))
+            .scalars()
+            .all()
+        )
+        reports = await load_reports(session, rows)
+        return [to_out(m, reports.get(m.id, [])) for m in rows]
 
 
 async def _context(

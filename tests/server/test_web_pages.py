@@ -306,3 +306,16 @@ async def test_logout_needs_the_csrf_token_and_ends_the_session(admin: httpx.Asy
     assert (await admin.get("/")).status_code == 200
     assert (await admin.post("/logout", data={"_csrf": csrf})).status_code == 303
     assert (await admin.get("/")).status_code == 303
+
+
+async def test_the_messages_page_shows_each_part_of_a_long_message(admin, api: Api, server):
+    from server.db.tables import PartReport
+
+    r = await api.post("/api/messages", json={"to": "+420774884138", "text": "x" * 200})
+    assert r.status_code == 202, r.text
+    sent = r.json()
+    assert sent["parts"] == 2
+    async with server.sessions.begin() as session:
+        session.add(PartReport(message_id=sent["id"], part=1, delivered=True, status=0))
+    page = await admin.get("/messages")
+    assert "parts: 1 delivered · 2 pending" in page.text
