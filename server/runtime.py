@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -26,6 +26,7 @@ from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
 from .gateways.base import Registry
 from .gateways.web import WebGateways
+from .login_throttle import LoginThrottle
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
@@ -58,6 +59,8 @@ class Server:
     web: WebGateways | None = None
     # Seals the web pages' session cookie; derived from the server key (keys.derive).
     cookies: Fernet | None = None
+    # Failed web logins per client address (slows down password guessing).
+    logins: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 @contextlib.asynccontextmanager

@@ -3,6 +3,8 @@ PUT /api/users/{name}/password), or with the user's API token; and logging out."
 
 from __future__ import annotations
 
+import math
+import time
 from functools import cache
 from typing import Any
 
@@ -28,6 +30,7 @@ from .session import (
 )
 
 FAILED = "Unknown user or wrong password (or token)."
+THROTTLED = "Too many failed logins from this address: try again in {seconds} s."
 
 
 @cache
@@ -86,13 +89,27 @@ async def login(server: ServerDep, request: Request[Any, Any, Any]) -> Template 
     check_csrf(found.csrf, request, form)
     name, password = form.get("name", "").strip(), form.get("password", "")
     token = form.get("token", "").strip()
+    target = _safe_next(form.get("next"))
+    who = request.client.host if request.client else "?"
+    wait = server.logins.wait(who, time.monotonic())
+    if wait > 0:
+        # Not even checked: a guess made during the wait tells nothing.
+        return page(
+            "login.html",
+            None,
+            csrf=found.csrf,
+            status=429,
+            next=target,
+            name=name,
+            error=THROTTLED.format(seconds=math.ceil(wait)),
+        )
     user: User | None = None
     if token:
         user = await _by_token(server, token)
     elif name and password:
         user = await _by_password(server, name, password)
-    target = _safe_next(form.get("next"))
     if user is None:
+        server.logins.failed(who, time.monotonic())
         return page(
             "login.html",
             None,
@@ -102,6 +119,7 @@ async def login(server: ServerDep, request: Request[Any, Any, Any]) -> Template 
             name=name,
             error=FAILED,
         )
+    server.logins.succeeded(who)
     # A new session (and CSRF token) on login: nothing set before it carries over.
     session = new_session(user)
     return Redirect(target, cookies=[cookie(server, request, session)], status_code=303)

@@ -319,3 +319,14 @@ async def test_the_messages_page_shows_each_part_of_a_long_message(admin, api: A
         session.add(PartReport(message_id=sent["id"], part=1, delivered=True, status=0))
     page = await admin.get("/messages")
     assert "parts: 1 delivered · 2 pending" in page.text
+
+
+async def test_password_guessing_is_slowed_down_with_a_clear_message(api: Api):
+    from server.login_throttle import FREE_FAILURES
+
+    for _ in range(FREE_FAILURES + 1):
+        r = await login(api.client, name="admin", password="wrong guess")
+        assert r.status_code == 401
+    r = await login(api.client, token=ADMIN_TOKEN)  # even the right token waits
+    assert r.status_code == 429
+    assert "Too many failed logins from this address: try again in 2 s." in r.text
