@@ -93,6 +93,10 @@ class ATModem:
             raise ModemError(f"modem on {self.device}: {exc}", "transient") from exc
         try:
             await self._init()
+            if not self.session.link.is_open:
+                # Lost after the last answer (in the same read, or just after it): the
+                # loss left recovery to this connect, which must not report ready.
+                raise PortLost(f"{self.device}: lost during init")
         except (CommandTimeout, PortLost) as exc:
             self.session.close()
             raise ModemError(f"modem on {self.device}: init failed: {exc}", "transient") from exc
@@ -106,10 +110,16 @@ class ATModem:
             self._spawn(self._sweep_quietly())
 
     def _lost(self, exc: Exception) -> None:
-        """The port vanished (from the link) or stopped answering (from a timeout)."""
+        """The port vanished (from the link) or stopped answering (from a timeout).
+
+        Only a loss of a ready modem starts a reconnect: a loss during a connect fails
+        that connect, which the reconnect loop (or the caller of open()) retries."""
+        was_connected = self.connected.is_set()
         self.connected.clear()
         self.last_error = str(exc)
-        if self._closing or (self._reconnecting and not self._reconnecting.done()):
+        if self._closing or not was_connected:
+            return
+        if self._reconnecting and not self._reconnecting.done():
             return
         log.warning("modem on %s: %s; reconnecting", self.device, exc)
         self._reconnecting = asyncio.create_task(self._reconnect())

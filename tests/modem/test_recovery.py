@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from agent.modem.interface import Outcome
+import pytest
+
+from agent.modem.interface import ModemError, Outcome
 from tests.modem.conftest import Recorder
 from tests.modem.waiting import until
 
@@ -107,3 +109,55 @@ async def test_messages_arriving_while_unplugged_are_swept_after_replug(virtual,
     vm.replug()
     await until(lambda: recorder.messages, timeout=5)
     assert recorder.messages[0].text == "while away"
+
+
+async def test_a_port_lost_right_after_the_last_init_answer_is_reopened(virtual, driver) -> None:
+    vm = virtual()
+    modem = driver(vm.path)
+    await modem.open()
+    link = modem.session.link
+    hand_on = link._on_data
+    pulled = asyncio.Event()
+
+    def answer_then_unplug(data: bytes) -> None:
+        last = modem.session.engine.pending == "AT+COPS=3,0"  # the last command of init
+        hand_on(data)
+        if last and modem.session.engine.pending is None and not pulled.is_set():
+            # The cable goes right after the OK, before the reconnect sees that OK.
+            pulled.set()
+            vm.unplug()
+            link._readable()  # the loop would call this next: end of file
+
+    link._on_data = answer_then_unplug  # type: ignore[method-assign]
+    vm.replug()  # a reboot: the driver reconnects and re-initialises
+    await asyncio.wait_for(pulled.wait(), 5)
+    vm.replug()
+    await asyncio.wait_for(modem.connected.wait(), 5)
+    assert link.is_open  # never "connected" on a closed port
+    assert (await modem.send("+420777123456", "back")).outcome is Outcome.SENT
+
+
+async def test_a_port_lost_during_the_first_open_is_left_to_the_caller(virtual, driver) -> None:
+    vm = virtual()
+    modem = driver(vm.path, reconnect_min=0.01)
+    link = modem.session.link
+    hand_on = link._on_data
+
+    def answer_then_unplug(data: bytes) -> None:
+        cmgf = modem.session.engine.pending == "AT+CMGF=0"
+        hand_on(data)
+        if cmgf and vm.plugged:
+            vm.unplug()
+            link._readable()  # end of file, in the middle of init
+
+    link._on_data = answer_then_unplug  # type: ignore[method-assign]
+    with pytest.raises(ModemError, match="init failed"):
+        await modem.open()
+    # open() failed, so its caller retries it; a reconnect of the driver's own would
+    # race that retry for the port (two inits, one engine replaced under the other).
+    assert modem._reconnecting is None
+    link._on_data = hand_on  # type: ignore[method-assign]
+    vm.replug()
+    await modem.open()
+    assert (await modem.send("+420777123456", "opened")).outcome is Outcome.SENT
+    assert modem._reconnecting is None
