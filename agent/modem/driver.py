@@ -100,7 +100,8 @@ class ATModem:
         except (CommandTimeout, PortLost) as exc:
             self.session.close()
             raise ModemError(f"modem on {self.device}: init failed: {exc}", "transient") from exc
-        except ModemError:
+        except BaseException:
+            # A modem error, a cancelled connect or a bug: never leave the port half open.
             self.session.close()
             raise
         self.connected.set()
@@ -136,7 +137,12 @@ class ATModem:
                 if self._pin_rejected:
                     log.error("%s; not retrying", exc)
                     return
-                delay = min(delay * 2, self.config.reconnect_max)
+            except Exception as exc:
+                # A bug in one attempt must not end reconnecting: nothing else would
+                # reopen the port, and the line waits for `connected`.
+                log.exception("modem on %s: reconnecting failed", self.device)
+                self.last_error = f"modem on {self.device}: reconnecting failed: {exc!r}"
+            delay = min(delay * 2, self.config.reconnect_max)
 
     def _hung(self, exc: Exception) -> None:
         self.session.close()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import termios
 
 import pytest
 
+from agent.modem import link as link_module
 from agent.modem.interface import ModemError, Outcome
 from tests.modem.conftest import Recorder
 from tests.modem.waiting import until
@@ -161,3 +163,69 @@ async def test_a_port_lost_during_the_first_open_is_left_to_the_caller(virtual, 
     await modem.open()
     assert (await modem.send("+420777123456", "opened")).outcome is Outcome.SENT
     assert modem._reconnecting is None
+
+
+async def test_a_device_that_vanishes_while_being_configured_is_tried_again(
+    virtual, driver, monkeypatch
+) -> None:
+    vm = virtual()
+    modem = driver(vm.path)
+    await modem.open()
+    real = link_module.serial.Serial
+    calls = 0
+
+    def vanishing(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # pyserial's tcsetattr/tcflush on a node that just went away
+            raise termios.error(5, "Input/output error")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(link_module.serial, "Serial", vanishing)
+    vm.replug()
+    await until(lambda: not modem.connected.is_set())
+    await asyncio.wait_for(modem.connected.wait(), 5)
+    assert calls >= 2
+    assert (await modem.send("+420777123456", "back")).outcome is Outcome.SENT
+
+
+async def test_an_unexpected_error_in_a_reconnect_does_not_end_reconnecting(
+    virtual, driver, monkeypatch
+) -> None:
+    vm = virtual()
+    modem = driver(vm.path)
+    await modem.open()
+    init = modem._init
+    failures = 0
+
+    async def buggy_init() -> None:
+        nonlocal failures
+        if failures == 0:
+            failures += 1
+            raise RuntimeError("a bug in one init")
+        await init()
+
+    monkeypatch.setattr(modem, "_init", buggy_init)
+    vm.replug()
+    await until(lambda: not modem.connected.is_set())
+    await asyncio.wait_for(modem.connected.wait(), 5)
+    assert failures == 1 and modem.session.link.is_open
+    assert (await modem.send("+420777123456", "back")).outcome is Outcome.SENT
+
+
+async def test_a_port_that_vanishes_before_its_first_flush_is_closed_not_leaked(
+    virtual, monkeypatch
+) -> None:
+    vm = virtual()
+    link = link_module.SerialLink(vm.path, 115200, lambda data: None, lambda exc: None)
+
+    def gone(self: object) -> None:
+        raise termios.error(5, "Input/output error")
+
+    monkeypatch.setattr(link_module.serial.Serial, "reset_input_buffer", gone)
+    with pytest.raises(link_module.PortLost, match="gone while opening"):
+        link.open()
+    assert not link.is_open
+    monkeypatch.undo()
+    link.open()  # exclusive: a port leaked by the failed open would still hold the lock
+    link.close()
