@@ -305,8 +305,14 @@ class ATModem:
             tries += 1
             base = {"part": part.part, "parts": part.parts, "tries": tries}
             try:
+                # Only into a ready modem: a retry may come while a reconnect's init
+                # runs on a reopened port (a rebooted modem, half set up).
                 response = await self.session.submit(
-                    part.tpdu_length, part.pdu, config.prompt_timeout, config.result_timeout
+                    part.tpdu_length,
+                    part.pdu,
+                    config.prompt_timeout,
+                    config.result_timeout,
+                    ready=self.connected.is_set,
                 )
             except SubmitUnknown as exc:
                 self._unknown = (number, message_id, part.part)
@@ -320,11 +326,15 @@ class ATModem:
                     **base, outcome=Outcome.UNKNOWN, error=str(exc), error_class="unknown"
                 )
             except (CommandTimeout, PortLost) as exc:
-                # Nothing was sent: no prompt came, or the port went before the PDU.
-                if isinstance(exc, CommandTimeout):
+                # Nothing was sent: no prompt came, or the port went before the PDU (or
+                # is being reconnected). A reconnect under way is not reset again.
+                if isinstance(exc, CommandTimeout) and self.connected.is_set():
                     self._hung(exc)
+                error = str(exc)
+                if not self.connected.is_set():
+                    error = f"modem on {self.device}: not connected ({self.last_error or error})"
                 return SentPart(
-                    **base, outcome=Outcome.FAILED, error=str(exc), error_class="transient"
+                    **base, outcome=Outcome.FAILED, error=error, error_class="transient"
                 )
             if response.ok:
                 mr = next(

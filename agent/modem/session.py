@@ -143,12 +143,21 @@ class ATSession:
         return Response(self._lines, final)
 
     async def submit(
-        self, length: int, pdu: str, prompt_timeout: float, result_timeout: float
+        self,
+        length: int,
+        pdu: str,
+        prompt_timeout: float,
+        result_timeout: float,
+        ready: Callable[[], bool] | None = None,
     ) -> Response:
         """AT+CMGS=<length>, the PDU after the prompt. Raises CommandTimeout when no
         prompt came (nothing was sent) and SubmitUnknown when no result came after
-        Ctrl-Z (the SMS may have left: never resend it blindly)."""
+        Ctrl-Z (the SMS may have left: never resend it blindly). `ready` is asked once
+        the port is ours: when false, PortLost and nothing is written (the port may be
+        a reopened one whose init is still running)."""
         async with self._lock:
+            if ready is not None and not ready():
+                raise PortLost(f"{self.device}: not ready (reconnecting)")
             loop = asyncio.get_running_loop()
             self._lines = []
             self._final = loop.create_future()

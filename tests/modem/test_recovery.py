@@ -229,3 +229,32 @@ async def test_a_port_that_vanishes_before_its_first_flush_is_closed_not_leaked(
     monkeypatch.undo()
     link.open()  # exclusive: a port leaked by the failed open would still hold the lock
     link.close()
+
+
+async def test_a_send_retried_while_the_modem_reconnects_waits_for_no_half_init(
+    virtual, driver
+) -> None:
+    vm = virtual(cms_error_rate=1.0, cms_error_code=500)  # CMS 500: transient, retried
+    modem = driver(vm.path, send_retry_delay=0.1, reconnect_min=0.01)
+    await modem.open()
+    link = modem.session.link
+    hand_on = link._on_data
+    cpms = vm.core._cpms
+
+    def slow_cpms(upper: str):  # type: ignore[no-untyped-def]
+        return [(0.5, data) for _, data in cpms(upper)]  # the re-init lasts past the retry
+
+    def error_then_reboot(data: bytes) -> None:
+        hand_on(data)
+        if b"+CMS ERROR" in data and "_cpms" not in vars(vm.core):
+            vm.core._cpms = slow_cpms  # type: ignore[method-assign]
+            vm.replug()
+
+    link._on_data = error_then_reboot  # type: ignore[method-assign]
+    result = await modem.send("+420777123456", "retried")
+    rx = b"".join(e.data for e in vm.log if e.direction == "rx")
+    # The retry never went into the re-init (a modem half set up after its reboot).
+    assert rx.count(b"AT+CMGS=") == 1, rx
+    assert result.outcome is Outcome.FAILED and result.error_class == "transient"
+    assert "not connected" in (result.error or "")
+    await asyncio.wait_for(modem.connected.wait(), 5)
