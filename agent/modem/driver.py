@@ -78,13 +78,19 @@ class ATModem:
 
     async def close(self) -> None:
         self._closing = True
-        for task in [self._reconnecting, self._poller, *self._tasks]:
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        tasks = [
+            task
+            for task in [self._reconnecting, self._poller, *self._tasks]
+            if task is not None and task is not asyncio.current_task()
+        ]
+        for task in tasks:
+            task.cancel()
+        # Before waiting for anything: every wait on the port (a send's too) ends now.
         self.connected.clear()
         self.session.close()
+        # Unlike suppressing CancelledError around each await, a cancel of close()
+        # itself still propagates.
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _connect(self) -> None:
         try:

@@ -41,6 +41,16 @@ class SubmitUnknown(TimeoutError):
     """No result after the PDU and Ctrl-Z: the SMS may or may not have been sent."""
 
 
+async def _wait(future: asyncio.Future[Final], timeout: float) -> Final:
+    """The future's result, or TimeoutError after `timeout` seconds (the future is left
+    as it is). Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that
+    comes in the same turn as the result, and the cancelled send goes on."""
+    done, _ = await asyncio.wait({future}, timeout=timeout)
+    if not done:
+        raise TimeoutError
+    return future.result()
+
+
 def _retrieve(future: asyncio.Future[object]) -> None:
     if not future.cancelled():
         future.exception()
@@ -128,7 +138,7 @@ class ATSession:
         self._final = loop.create_future()
         self._write(self.engine.send(command))
         try:
-            final = await asyncio.wait_for(self._final, timeout)
+            final = await _wait(self._final, timeout)
         except TimeoutError:
             expired = self.engine.expire()
             if expired is None:
@@ -179,7 +189,7 @@ class ATSession:
                 self._prompt.result()  # raises PortLost if the port vanished
                 self._write(self.engine.send_pdu(pdu))
                 try:
-                    final = await asyncio.wait_for(self._final, result_timeout)
+                    final = await _wait(self._final, result_timeout)
                 except TimeoutError:
                     await self._escape()
                     raise SubmitUnknown(
