@@ -100,7 +100,12 @@ class ATSession:
             if self._prompt is not None and not self._prompt.done():
                 self._prompt.set_result(None)
         elif isinstance(event, Unsolicited):
-            self._on_urc(event)
+            try:
+                self._on_urc(event)
+            except Exception:
+                # Raised into the event loop it would drop the rest of this read,
+                # a command's final with it (a +CMGS would then look lost).
+                log.exception("%s: handling %r failed", self.device, event.line)
         elif isinstance(event, Discarded):
             log.debug("%s: ignored %r (%s)", self.device, event.line, event.reason)
 

@@ -357,3 +357,22 @@ async def test_close_ends_a_send_waiting_for_its_result_and_those_queued(virtual
     assert first.result().outcome is Outcome.UNKNOWN  # it may have left: never resent
     assert second.result().outcome is Outcome.FAILED
     assert "not connected" in (second.result().error or "")
+
+
+async def test_a_failing_urc_handler_loses_nothing_after_it_in_the_same_read(
+    virtual, driver
+) -> None:
+    vm = virtual()
+    modem = driver(vm.path)
+    await modem.open()
+    link = modem.session.link
+    hand_on = link._on_data
+
+    def broken(urc: object) -> None:
+        raise RuntimeError("a bug in a URC handler")
+
+    modem.session._on_urc = broken
+    # A URC and the command's OK in one read: the OK must still end the command.
+    link._on_data = lambda data: hand_on(b'\r\n+CMTI: "SM",1\r\n' + data)  # type: ignore[method-assign]
+    response = await modem.session.command("AT", 1.0)
+    assert response.ok
