@@ -78,13 +78,19 @@ class ATModem:
 
     async def close(self) -> None:
         self._closing = True
-        for task in [self._reconnecting, self._poller, *self._tasks]:
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        tasks = [
+            task
+            for task in [self._reconnecting, self._poller, *self._tasks]
+            if task is not None and task is not asyncio.current_task()
+        ]
+        for task in tasks:
+            task.cancel()
+        # Before waiting for anything: every wait on the port (a send's too) ends now.
         self.connected.clear()
         self.session.close()
+        # Unlike suppressing CancelledError around each await, a cancel of close()
+        # itself still propagates.
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _connect(self) -> None:
         try:
@@ -93,10 +99,15 @@ class ATModem:
             raise ModemError(f"modem on {self.device}: {exc}", "transient") from exc
         try:
             await self._init()
+            if not self.session.link.is_open:
+                # Lost after the last answer (in the same read, or just after it): the
+                # loss left recovery to this connect, which must not report ready.
+                raise PortLost(f"{self.device}: lost during init")
         except (CommandTimeout, PortLost) as exc:
             self.session.close()
             raise ModemError(f"modem on {self.device}: init failed: {exc}", "transient") from exc
-        except ModemError:
+        except BaseException:
+            # A modem error, a cancelled connect or a bug: never leave the port half open.
             self.session.close()
             raise
         self.connected.set()
@@ -106,10 +117,16 @@ class ATModem:
             self._spawn(self._sweep_quietly())
 
     def _lost(self, exc: Exception) -> None:
-        """The port vanished (from the link) or stopped answering (from a timeout)."""
+        """The port vanished (from the link) or stopped answering (from a timeout).
+
+        Only a loss of a ready modem starts a reconnect: a loss during a connect fails
+        that connect, which the reconnect loop (or the caller of open()) retries."""
+        was_connected = self.connected.is_set()
         self.connected.clear()
         self.last_error = str(exc)
-        if self._closing or (self._reconnecting and not self._reconnecting.done()):
+        if self._closing or not was_connected:
+            return
+        if self._reconnecting and not self._reconnecting.done():
             return
         log.warning("modem on %s: %s; reconnecting", self.device, exc)
         self._reconnecting = asyncio.create_task(self._reconnect())
@@ -126,7 +143,12 @@ class ATModem:
                 if self._pin_rejected:
                     log.error("%s; not retrying", exc)
                     return
-                delay = min(delay * 2, self.config.reconnect_max)
+            except Exception as exc:
+                # A bug in one attempt must not end reconnecting: nothing else would
+                # reopen the port, and the line waits for `connected`.
+                log.exception("modem on %s: reconnecting failed", self.device)
+                self.last_error = f"modem on {self.device}: reconnecting failed: {exc!r}"
+            delay = min(delay * 2, self.config.reconnect_max)
 
     def _hung(self, exc: Exception) -> None:
         self.session.close()
@@ -289,8 +311,14 @@ class ATModem:
             tries += 1
             base = {"part": part.part, "parts": part.parts, "tries": tries}
             try:
+                # Only into a ready modem: a retry may come while a reconnect's init
+                # runs on a reopened port (a rebooted modem, half set up).
                 response = await self.session.submit(
-                    part.tpdu_length, part.pdu, config.prompt_timeout, config.result_timeout
+                    part.tpdu_length,
+                    part.pdu,
+                    config.prompt_timeout,
+                    config.result_timeout,
+                    ready=self.connected.is_set,
                 )
             except SubmitUnknown as exc:
                 self._unknown = (number, message_id, part.part)
@@ -304,11 +332,15 @@ class ATModem:
                     **base, outcome=Outcome.UNKNOWN, error=str(exc), error_class="unknown"
                 )
             except (CommandTimeout, PortLost) as exc:
-                # Nothing was sent: no prompt came, or the port went before the PDU.
-                if isinstance(exc, CommandTimeout):
+                # Nothing was sent: no prompt came, or the port went before the PDU (or
+                # is being reconnected). A reconnect under way is not reset again.
+                if isinstance(exc, CommandTimeout) and self.connected.is_set():
                     self._hung(exc)
+                error = str(exc)
+                if not self.connected.is_set():
+                    error = f"modem on {self.device}: not connected ({self.last_error or error})"
                 return SentPart(
-                    **base, outcome=Outcome.FAILED, error=str(exc), error_class="transient"
+                    **base, outcome=Outcome.FAILED, error=error, error_class="transient"
                 )
             if response.ok:
                 mr = next(

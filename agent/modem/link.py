@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import termios
 from collections.abc import Callable
 
 import serial
@@ -46,9 +47,16 @@ class SerialLink:
                 rtscts=False,
                 exclusive=True,  # two agents on one modem corrupt each other's commands
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (serial.SerialException, OSError, ValueError, termios.error) as exc:
+            # termios.error (not an OSError): pyserial's tcsetattr/tcflush on a device
+            # that vanished while it was being configured.
             raise PortLost(f"cannot open {self.device}: {exc}") from exc
-        port.reset_input_buffer()  # bytes from before we came are answers to nobody
+        try:
+            port.reset_input_buffer()  # bytes from before we came are answers to nobody
+        except (serial.SerialException, OSError, termios.error) as exc:
+            with contextlib.suppress(serial.SerialException, OSError, termios.error):
+                port.close()
+            raise PortLost(f"cannot open {self.device}: gone while opening: {exc}") from exc
         self._serial = port
         self._fd = port.fileno()
         self._loop = asyncio.get_running_loop()

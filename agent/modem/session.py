@@ -41,6 +41,16 @@ class SubmitUnknown(TimeoutError):
     """No result after the PDU and Ctrl-Z: the SMS may or may not have been sent."""
 
 
+async def _wait(future: asyncio.Future[Final], timeout: float) -> Final:
+    """The future's result, or TimeoutError after `timeout` seconds (the future is left
+    as it is). Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that
+    comes in the same turn as the result, and the cancelled send goes on."""
+    done, _ = await asyncio.wait({future}, timeout=timeout)
+    if not done:
+        raise TimeoutError
+    return future.result()
+
+
 def _retrieve(future: asyncio.Future[object]) -> None:
     if not future.cancelled():
         future.exception()
@@ -90,7 +100,12 @@ class ATSession:
             if self._prompt is not None and not self._prompt.done():
                 self._prompt.set_result(None)
         elif isinstance(event, Unsolicited):
-            self._on_urc(event)
+            try:
+                self._on_urc(event)
+            except Exception:
+                # Raised into the event loop it would drop the rest of this read,
+                # a command's final with it (a +CMGS would then look lost).
+                log.exception("%s: handling %r failed", self.device, event.line)
         elif isinstance(event, Discarded):
             log.debug("%s: ignored %r (%s)", self.device, event.line, event.reason)
 
@@ -128,7 +143,7 @@ class ATSession:
         self._final = loop.create_future()
         self._write(self.engine.send(command))
         try:
-            final = await asyncio.wait_for(self._final, timeout)
+            final = await _wait(self._final, timeout)
         except TimeoutError:
             expired = self.engine.expire()
             if expired is None:
@@ -143,12 +158,21 @@ class ATSession:
         return Response(self._lines, final)
 
     async def submit(
-        self, length: int, pdu: str, prompt_timeout: float, result_timeout: float
+        self,
+        length: int,
+        pdu: str,
+        prompt_timeout: float,
+        result_timeout: float,
+        ready: Callable[[], bool] | None = None,
     ) -> Response:
         """AT+CMGS=<length>, the PDU after the prompt. Raises CommandTimeout when no
         prompt came (nothing was sent) and SubmitUnknown when no result came after
-        Ctrl-Z (the SMS may have left: never resend it blindly)."""
+        Ctrl-Z (the SMS may have left: never resend it blindly). `ready` is asked once
+        the port is ours: when false, PortLost and nothing is written (the port may be
+        a reopened one whose init is still running)."""
         async with self._lock:
+            if ready is not None and not ready():
+                raise PortLost(f"{self.device}: not ready (reconnecting)")
             loop = asyncio.get_running_loop()
             self._lines = []
             self._final = loop.create_future()
@@ -170,7 +194,7 @@ class ATSession:
                 self._prompt.result()  # raises PortLost if the port vanished
                 self._write(self.engine.send_pdu(pdu))
                 try:
-                    final = await asyncio.wait_for(self._final, result_timeout)
+                    final = await _wait(self._final, result_timeout)
                 except TimeoutError:
                     await self._escape()
                     raise SubmitUnknown(

@@ -318,3 +318,61 @@ async def test_cmti_for_a_memory_the_modem_refuses_reads_nothing(virtual, driver
     assert recorder.messages == []  # SM slot 1 was not read in XX's place
     assert not any(e.data.startswith(b"AT+CMGR") for e in vm.log)
     assert len(vm.core.memories["SM"]) == 1
+
+
+async def test_a_send_cancelled_as_a_part_result_arrives_sends_no_further_part(
+    virtual, driver
+) -> None:
+    vm = virtual()
+    modem = driver(vm.path)
+    await modem.open()
+    link = modem.session.link
+    hand_on = link._on_data
+    sending: asyncio.Task[object] | None = None
+
+    def result_then_cancel(data: bytes) -> None:
+        submitting = (modem.session.engine.pending or "").startswith("AT+CMGS")
+        hand_on(data)
+        if submitting and modem.session.engine.pending is None and sending is not None:
+            sending.cancel()  # in the same turn of the loop as part 1's OK
+            link._on_data = hand_on  # type: ignore[method-assign]
+
+    link._on_data = result_then_cancel  # type: ignore[method-assign]
+    sending = asyncio.create_task(modem.send("+420777123456", "y" * 400))
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    assert len(vm.submissions) == 1  # part 1 only: the cancel was not swallowed
+
+
+async def test_close_ends_a_send_waiting_for_its_result_and_those_queued(virtual, driver) -> None:
+    vm = virtual(cmgs_delay=30.0)  # the network never answers while we wait
+    modem = driver(vm.path, result_timeout=60.0)
+    await modem.open()
+    first = asyncio.create_task(modem.send("+420777123456", "first"))
+    second = asyncio.create_task(modem.send("+420777123456", "second"))
+    await until(lambda: vm.submissions)
+    await asyncio.wait_for(modem.close(), 2)
+    done, _ = await asyncio.wait({first, second}, timeout=2)
+    assert done == {first, second}
+    assert first.result().outcome is Outcome.UNKNOWN  # it may have left: never resent
+    assert second.result().outcome is Outcome.FAILED
+    assert "not connected" in (second.result().error or "")
+
+
+async def test_a_failing_urc_handler_loses_nothing_after_it_in_the_same_read(
+    virtual, driver
+) -> None:
+    vm = virtual()
+    modem = driver(vm.path)
+    await modem.open()
+    link = modem.session.link
+    hand_on = link._on_data
+
+    def broken(urc: object) -> None:
+        raise RuntimeError("a bug in a URC handler")
+
+    modem.session._on_urc = broken
+    # A URC and the command's OK in one read: the OK must still end the command.
+    link._on_data = lambda data: hand_on(b'\r\n+CMTI: "SM",1\r\n' + data)  # type: ignore[method-assign]
+    response = await modem.session.command("AT", 1.0)
+    assert response.ok
