@@ -187,7 +187,7 @@ class ModemLine:
         # unknown (the job is never sent again), and the line goes on with the next job.
         cfg = self.modem.config
         parts = count_parts(job.text)
-        limit = parts * (cfg.prompt_timeout + cfg.result_timeout) + 30
+        limit = cfg.send_bound(parts) + 30
         try:
             result = await asyncio.wait_for(
                 self.modem.send(job.to, job.text, report=job.report, message_id=job.id), limit

@@ -34,6 +34,19 @@ class ModemConfig(msgspec.Struct, kw_only=True):
     reconnect_max: float = 30.0
     status_report_ds: int = 1  # AT+CNMI <ds>: 1 routed +CDS (safe on Quectel/SIMCom)
 
+    def send_bound(self, parts: int) -> float:
+        """The longest a send of `parts` parts can legitimately take: every try of every
+        part waiting out prompt and result, the pauses between tries, and the resync
+        `AT` after an unanswered PDU. A caller that gives up sooner would call a slow
+        network's success `unknown`."""
+        tries = 1 + self.send_retries
+        per_part = (
+            tries * (self.prompt_timeout + self.result_timeout)
+            + self.send_retries * self.send_retry_delay
+            + self.result_timeout
+        )
+        return parts * per_part
+
 
 class Outcome(enum.StrEnum):
     SENT = "sent"  # the modem returned +CMGS: the network accepted it

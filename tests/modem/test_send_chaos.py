@@ -151,7 +151,7 @@ async def test_sends_return_whatever_the_cable_does(virtual, driver, seed: int) 
     while loop.time() < deadline:
         parts = rng.choice([1, 1, 2, 3])
         # Per part and try: prompt + result; a resync; the init of a reconnect.
-        bound = parts * (cfg.send_retries + 1) * (cfg.prompt_timeout + cfg.result_timeout) + 5
+        bound = cfg.send_bound(parts) + 5
         fault = rng.random()
         # A +CMGS later than the result timeout (unknown, then caught late), or a
         # modem that stops answering for a while (reset by the driver).
