@@ -39,7 +39,22 @@ async def check_config(
 ) -> AccountConfig:
     """Parse `text` for `gateway`; secrets written `(set)` keep the account's stored ones."""
     stored = box.open(account.secrets) if account is not None else {}
-    return parse_config(gateway, text, agents=await agent_names(session), stored_secrets=stored)
+    return parse_config(
+        gateway,
+        text,
+        agents=await agent_names(session),
+        stored_secrets=stored,
+        fallbacks=await fallback_names(session, account),
+    )
+
+
+async def fallback_names(session: AsyncSession, account: Account | None) -> Sequence[str]:
+    """Accounts an agent-backed account may fall back to: the web-gateway ones."""
+    web = [g.value for g in GatewayType if not g.runs_on_agent]
+    query = select(Account.name).where(Account.gateway.in_(web))
+    if account is not None and account.id is not None:
+        query = query.where(Account.id != account.id)
+    return (await session.execute(query)).scalars().all()
 
 
 def apply_config(account: Account, box: SecretBox, config: AccountConfig) -> None:
