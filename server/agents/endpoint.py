@@ -158,8 +158,7 @@ class AgentConnection:
         self.server.hub.attach(self.agent.name, self.wake)
         async with self.server.sessions.begin() as session:
             await store.set_connection(session, self.agent.id, self.id)
-            accounts = await store.agent_accounts(session, self.agent.name)
-            pushes = [store.config_push(a, self.server.box) for a in accounts]
+            pushes = await store.agent_pushes(session, self.agent.name, self.server.box)
         self.session.welcome()
         self.session.lines(pushes)
         self.server.dispatcher.attach(self.agent.name, self.deliver)
@@ -179,8 +178,7 @@ class AgentConnection:
             await self._config_wanted.wait()
             self._config_wanted.clear()
             async with self.server.sessions() as session:
-                accounts = await store.agent_accounts(session, self.agent.name)
-                pushes = [store.config_push(a, self.server.box) for a in accounts]
+                pushes = await store.agent_pushes(session, self.agent.name, self.server.box)
             self.session.lines(pushes)
             await self.flush()
 

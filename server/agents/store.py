@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
 
 import msgspec
 from sqlalchemy import and_, delete, or_, select, update
@@ -18,7 +17,8 @@ from sms.model import Direction, GatewayType, MessageState
 from sms.segment import segment
 
 from ..accounts.config import stored_values
-from ..db.tables import Account, Agent, AgentEvent, AgentLine, Message, PartReport
+from ..accounts.lines import account_lines
+from ..db.tables import Account, AccountLine, Agent, AgentEvent, AgentLine, Message, PartReport
 from ..keys import SecretBox
 from ..messages.inbound import store_inbound
 from ..messages.states import advance
@@ -34,46 +34,55 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def agent_accounts(session: AsyncSession, agent: str) -> Sequence[Account]:
-    return (
-        (
-            await session.execute(
-                select(Account)
-                .where(Account.agent == agent, Account.gateway.in_(AGENT_GATEWAYS))
-                .order_by(Account.name)
-            )
+def line_key(agent: str, line: str) -> str:
+    """How messages.line names a line: unique across agents."""
+    return f"{agent}/{line}"
+
+
+async def agent_pushes(session: AsyncSession, agent: str, box: SecretBox) -> list[p.ConfigPush]:
+    """The configuration of every line on `agent`, from any account."""
+    rows = (
+        await session.execute(
+            select(Account, AccountLine.position)
+            .join(AccountLine, AccountLine.account_id == Account.id)
+            .where(AccountLine.agent == agent, Account.gateway.in_(AGENT_GATEWAYS))
+            .order_by(AccountLine.line)
         )
-        .scalars()
-        .all()
-    )
-
-
-def config_push(account: Account, box: SecretBox) -> p.ConfigPush:
-    values = stored_values(account.config)
-    values.pop("agent", None)
-    values.update(box.open(account.secrets))
-    return p.ConfigPush(
-        line=account.name,
-        gateway=account.gateway,  # type: ignore[arg-type]
-        config=values,
-        account=account.id,
-        poll_incoming=account.poll_incoming,
-    )
+    ).all()
+    pushes = []
+    for account, position in rows:
+        specs = account_lines(
+            account.name, stored_values(account.config), box.open(account.secrets)
+        )
+        for spec in specs:
+            if spec.position == position:
+                pushes.append(
+                    p.ConfigPush(
+                        line=spec.name,
+                        gateway=account.gateway,  # type: ignore[arg-type]
+                        config=spec.config,
+                        account=account.id,
+                        poll_incoming=account.poll_incoming,
+                    )
+                )
+    return pushes
 
 
 async def claim_jobs(
     session: AsyncSession, agents: list[str], owner: str, limit: int = 2000
 ) -> list[tuple[str, p.Job]]:
-    """Queued messages of these agents' accounts that no live lease holds, oldest first,
-    leased to `owner` (a server process) and returned with their agent. With
-    PostgreSQL, SKIP LOCKED lets replicas claim side by side without taking a row twice."""
+    """Queued messages of these agents' accounts (their first line) that no live lease
+    holds, oldest first, leased to `owner` (a server process) and returned with their
+    agent. With PostgreSQL, SKIP LOCKED lets replicas claim side by side without taking
+    a row twice."""
     t = now()
     query = (
-        select(Message, Account.name, Account.agent)
-        .join(Account, Account.id == Message.account_id)
+        select(Message, AccountLine.line, AccountLine.agent)
+        .join(AccountLine, AccountLine.account_id == Message.account_id)
         .where(
-            Account.agent.in_(agents),
-            Account.gateway.in_(AGENT_GATEWAYS),
+            AccountLine.agent.in_(agents),
+            AccountLine.position == 1,
+            Message.gateway.in_(AGENT_GATEWAYS),
             Message.direction == Direction.OUT.value,
             Message.state == MessageState.QUEUED.value,
             or_(Message.lease_until.is_(None), Message.lease_until < t),
@@ -85,11 +94,13 @@ async def claim_jobs(
     rows = (await session.execute(query)).all()
     if not rows:
         return []
-    await session.execute(
-        update(Message)
-        .where(Message.seq.in_([m.seq for m, _, _ in rows]))
-        .values(lease_owner=owner, lease_until=t + LEASE)
-    )
+    for m, line, agent in rows:
+        key = line_key(agent, line)
+        await session.execute(
+            update(Message)
+            .where(Message.seq == m.seq)
+            .values(lease_owner=owner, lease_until=t + LEASE, line=key, route=key)
+        )
     return [
         (
             agent,
@@ -100,16 +111,21 @@ async def claim_jobs(
 
 
 async def release_leases(session: AsyncSession, owner: str, agent: str) -> None:
-    """An agent that goes away gives its unacknowledged jobs back at once."""
-    accounts = select(Account.id).where(Account.agent == agent).scalar_subquery()
+    """An agent that goes away gives its unacknowledged jobs back at once (to be routed
+    again, maybe to another line)."""
+    lines = (
+        (await session.execute(select(AccountLine.line).where(AccountLine.agent == agent)))
+        .scalars()
+        .all()
+    )
     await session.execute(
         update(Message)
         .where(
             Message.lease_owner == owner,
             Message.state == MessageState.QUEUED.value,
-            Message.account_id.in_(accounts),
+            Message.line.in_([line_key(agent, line) for line in lines]),
         )
-        .values(lease_owner=None, lease_until=None)
+        .values(lease_owner=None, lease_until=None, line=None, route=None)
     )
 
 
@@ -198,11 +214,14 @@ async def apply_event(
         case p.Received():
             account = (
                 await session.execute(
-                    select(Account).where(Account.agent == agent.name, Account.name == event.line)
+                    select(Account)
+                    .join(AccountLine, AccountLine.account_id == Account.id)
+                    .where(AccountLine.agent == agent.name, AccountLine.line == event.line)
                 )
             ).scalar()
             if account is not None:
-                await store_inbound(session, account, event.sender, event.text, event.at)
+                message = await store_inbound(session, account, event.sender, event.text, event.at)
+                message.line = line_key(agent.name, event.line)  # replies go out on it
             else:
                 # Kept all the same, unattached: an inbound SMS is never thrown away.
                 log.warning("agent %s: SMS on unknown line %s kept", agent.name, event.line)
