@@ -28,6 +28,7 @@ from .gateways.web import WebGateways
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
+from .routing.fallback import fallback_sender
 from .settings import Settings
 
 log = logging.getLogger("smsbridge.server")
@@ -101,6 +102,7 @@ async def open_server(
             dispatcher=Dispatcher(sessions, hub.process_id),
             new_admin_token=generated,
         )
+        server.dispatcher.fallback = fallback_sender(server)
         await writer.start()
         await hub.start()
         await server.applier.start()

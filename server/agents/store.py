@@ -8,7 +8,7 @@ import logging
 import uuid
 
 import msgspec
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,65 +68,24 @@ async def agent_pushes(session: AsyncSession, agent: str, box: SecretBox) -> lis
     return pushes
 
 
-async def claim_jobs(
-    session: AsyncSession, agents: list[str], owner: str, limit: int = 2000
-) -> list[tuple[str, p.Job]]:
-    """Queued messages of these agents' accounts (their first line) that no live lease
-    holds, oldest first, leased to `owner` (a server process) and returned with their
-    agent. With PostgreSQL, SKIP LOCKED lets replicas claim side by side without taking
-    a row twice."""
-    t = now()
-    query = (
-        select(Message, AccountLine.line, AccountLine.agent)
-        .join(AccountLine, AccountLine.account_id == Message.account_id)
-        .where(
-            AccountLine.agent.in_(agents),
-            AccountLine.position == 1,
-            Message.gateway.in_(AGENT_GATEWAYS),
-            Message.direction == Direction.OUT.value,
-            Message.state == MessageState.QUEUED.value,
-            or_(Message.lease_until.is_(None), Message.lease_until < t),
-        )
-        .order_by(Message.seq)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Message)
-    )
-    rows = (await session.execute(query)).all()
-    if not rows:
-        return []
-    for m, line, agent in rows:
-        key = line_key(agent, line)
-        await session.execute(
-            update(Message)
-            .where(Message.seq == m.seq)
-            .values(lease_owner=owner, lease_until=t + LEASE, line=key, route=key)
-        )
-    return [
-        (
-            agent,
-            p.Job(id=m.id, line=line, to=m.peer, text=m.text, account=m.account_id, report=True),
-        )
-        for m, line, agent in rows
-    ]
-
-
-async def release_leases(session: AsyncSession, owner: str, agent: str) -> None:
-    """An agent that goes away gives its unacknowledged jobs back at once (to be routed
-    again, maybe to another line)."""
+async def release_leases(session: AsyncSession, owner: str | None, agent: str) -> None:
+    """An agent that goes away gives its unacknowledged jobs back at once; they keep
+    their line (the agent may have stored them before its ack was lost: another line
+    could send them twice), and go to it again when it is back. `owner` None: whoever
+    leased them (an agent that connects here is no longer connected elsewhere)."""
     lines = (
         (await session.execute(select(AccountLine.line).where(AccountLine.agent == agent)))
         .scalars()
         .all()
     )
-    await session.execute(
-        update(Message)
-        .where(
-            Message.lease_owner == owner,
-            Message.state == MessageState.QUEUED.value,
-            Message.line.in_([line_key(agent, line) for line in lines]),
-        )
-        .values(lease_owner=None, lease_until=None, line=None, route=None)
+    query = update(Message).where(
+        Message.state == MessageState.QUEUED.value,
+        Message.line.in_([line_key(agent, line) for line in lines]),
+        Message.lease_owner.is_not(None),
     )
+    if owner is not None:
+        query = query.where(Message.lease_owner == owner)
+    await session.execute(query.values(lease_owner=None, lease_until=None))
 
 
 async def jobs_acked(session: AsyncSession, acks: list[p.JobAck], owner: str) -> None:
@@ -145,10 +104,15 @@ async def jobs_acked(session: AsyncSession, acks: list[p.JobAck], owner: str) ->
     for ack in acks:
         if not ack.accepted:
             # Refused (outbox or disk full): it stays queued; the lease keeps it back a while.
+            # The agent did not store it: it may go to any line again.
             await session.execute(
                 update(Message)
                 .where(Message.id == ack.id, Message.lease_owner == owner)
-                .values(detail=f"agent refused it for now: {ack.reason}: {ack.detail or ''}")
+                .values(
+                    detail=f"agent refused it for now: {ack.reason}: {ack.detail or ''}",
+                    line=None,
+                    route=None,
+                )
             )
 
 
@@ -189,6 +153,13 @@ async def apply_event(
             await _advance(session, event.job_id, MessageState.DISPATCHED, event.at)
         case p.Sent():
             await _advance(session, event.job_id, MessageState.SENT, event.at)
+            # A status report may have overtaken this news: keep when it was sent all
+            # the same (it paces the line).
+            await session.execute(
+                update(Message)
+                .where(Message.id == event.job_id, Message.sent_at.is_(None))
+                .values(sent_at=event.at)
+            )
             for ref in event.parts or [p.PartRef(1, None)]:
                 await _part(session, event.job_id, ref.part, None, None)
             await _delivered_if_whole(session, event.job_id, event.at)

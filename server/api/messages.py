@@ -231,6 +231,8 @@ def to_out(m: Message) -> MessageOut:
         sent_at=utc(m.sent_at),
         delivered_at=utc(m.delivered_at),
         failed_at=utc(m.failed_at),
+        line=m.line,
+        route=m.route,
     )
 
 

@@ -13,7 +13,10 @@ Rules:
   segments than a limit goes when that window is empty, so it never starves;
 - a message goes to the line its number last used (sticky), when that line is up and
   its day budgets allow; it waits for it while it is busy or over its minute budget;
-- otherwise the free line with the fewest segments sent today takes it (balance);
+- otherwise the free line with the fewest segments sent this minute (then today) takes
+  it; a free line more than BALANCE_SLACK segments ahead, this minute, of another line
+  that will soon take jobs (up, within budget, busy for less than HOLD_BACK) leaves the
+  message to it, so that lines stay even by segments even when one is faster;
 - a message already handed to a line that did not acknowledge it goes to that line
   only (the agent may hold it: another line could send it twice);
 - when no line of the account has been usable (down, agent offline, over budget, or
@@ -28,6 +31,8 @@ from collections.abc import Iterable, Mapping
 import msgspec
 
 ONE_AT_A_TIME = frozenset({"modem", "gammu"})
+BALANCE_SLACK = 2  # segments a line may be ahead of a slower one, in the last minute
+HOLD_BACK = 15.0  # seconds: a line busy for longer no longer holds the others back
 
 
 class LineState(msgspec.Struct, kw_only=True):
@@ -45,6 +50,7 @@ class LineState(msgspec.Struct, kw_only=True):
     per_day: int | None = None
     per_recipient_day: int | None = None
     failing_since: dt.datetime | None = None  # every send since then failed
+    busy_since: dt.datetime | None = None  # its oldest job in flight was handed then
 
     @property
     def one_at_a_time(self) -> bool:
@@ -184,6 +190,8 @@ def plan(
             falling_back.add(account_id)
 
     result = Plan(assign=[], fallback=[], waiting={}, blocked_since=blocked)
+    # A number given a line in this round keeps it for its next message in the round.
+    chosen: dict[tuple[int, str], str] = {}
     # A message handed before and not acknowledged goes first, to its line only.
     ordered = sorted(messages, key=lambda m: m.pinned is None)
     for message in ordered:
@@ -204,7 +212,8 @@ def plan(
             assert route.fallback_id is not None
             result.fallback.append((message.id, route.fallback_id))
             continue
-        sticky = by_key.get(message.sticky) if message.sticky else None
+        sticky_key = chosen.get((message.account_id, message.peer), message.sticky)
+        sticky = by_key.get(sticky_key) if sticky_key else None
         if (
             sticky is not None
             and sticky.account_id == message.account_id
@@ -214,16 +223,32 @@ def plan(
         ):
             if _takes(sticky, message, sent_to.get((sticky.key, message.peer), 0)):
                 _take(result, sticky, message, sent_to)
+                chosen[(message.account_id, message.peer)] = sticky.key
             else:
                 result.waiting[message.id] = _reason([sticky], message, sent_to)
             continue
         free = [ln for ln in own if _takes(ln, message, sent_to.get((ln.key, message.peer), 0))]
-        if free:
-            best = min(free, key=lambda ln: (ln.sent_day, ln.in_flight, ln.position))
+        floor = min((ln.sent_minute for ln in own if _soon(ln, now)), default=0)
+        even = [ln for ln in free if ln.sent_minute - floor <= BALANCE_SLACK]
+        if even:
+            best = min(even, key=lambda ln: (ln.sent_minute, ln.sent_day, ln.position))
             _take(result, best, message, sent_to)
+            chosen[(message.account_id, message.peer)] = best.key
+        elif free:
+            result.waiting[message.id] = None  # a slower line takes it soon
         else:
             result.waiting[message.id] = _reason(own, message, sent_to)
     return result
+
+
+def _soon(line: LineState, now: dt.datetime) -> bool:
+    """Will the line take a job soon (so that a faster one may leave it one)?"""
+    why = why_not_taking(line)
+    if why is None:
+        return True
+    if why != "busy" or line.busy_since is None:
+        return False
+    return (now - line.busy_since).total_seconds() < HOLD_BACK
 
 
 def _take(

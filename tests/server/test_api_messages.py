@@ -54,6 +54,8 @@ async def test_send_is_accepted_queued_and_readable(api: Api) -> None:
         "sent_at": None,
         "delivered_at": None,
         "failed_at": None,
+        "line": None,
+        "route": None,
     }
 
 

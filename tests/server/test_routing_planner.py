@@ -270,3 +270,23 @@ def test_paced_lines_send_their_budget_and_no_more_every_minute() -> None:
         sends = log[f"agent/{n}"]
         assert len(sends) == 30  # 5 minutes × 6
         assert _window_ok(sends, dt.timedelta(minutes=1), 6)
+
+
+def test_two_messages_to_a_new_number_in_one_round_share_a_line() -> None:
+    lines = [line("a/1", kind="smstools"), line("b/2", kind="smstools", position=2)]
+    got = plan(lines, [msg(1), msg(2), msg(3, peer="+420777000002")], ACCOUNTS, T0)
+    keys = dict(got.assign)
+    assert keys["m1"] == keys["m2"] != keys["m3"]
+
+
+def test_a_faster_line_leaves_the_next_message_to_a_slower_one_just_busy() -> None:
+    fast = line("a/1", sent_minute=5)
+    slow = line("b/2", position=2, sent_minute=2, in_flight=1, busy_since=T0)
+    got = plan([fast, slow], [msg(1)], ACCOUNTS, T0 + dt.timedelta(seconds=3))
+    assert got.assign == [] and got.waiting == {"m1": None}
+    # ...but not to one that has been busy for too long (hung): the fast line goes on.
+    later = T0 + dt.timedelta(seconds=60)
+    assert plan([fast, slow], [msg(1)], ACCOUNTS, later).assign == [("m1", "a/1")]
+    # ...nor to one that is down.
+    down = line("b/2", position=2, up=False)
+    assert plan([fast, down], [msg(1)], ACCOUNTS, T0).assign == [("m1", "a/1")]
