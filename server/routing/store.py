@@ -9,6 +9,7 @@ failed counts as sent now.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
@@ -22,7 +23,7 @@ from sms.model import Direction, GatewayType, MessageState
 from ..accounts.config import stored_values
 from ..accounts.lines import fallback_of
 from ..db.tables import Account, AccountLine, Agent, AgentLine, Message
-from .planner import AccountRoute, LineState, Plan, Waiting, plan
+from .planner import AccountRoute, LineState, Plan, Waiting, plan, why_not_taking
 
 AGENT_GATEWAYS = tuple(g.value for g in GatewayType if g.runs_on_agent)
 LEASE = dt.timedelta(seconds=30)  # for the agent's ack of a job
@@ -31,6 +32,7 @@ MINUTE = dt.timedelta(minutes=1)
 DAY = dt.timedelta(days=1)
 IN_FLIGHT = (MessageState.QUEUED.value, MessageState.DISPATCHED.value)
 FALLBACK_ROUTE = "account:"
+SCAN_BASE, SCAN_PER_LINE = 50, 50  # queued messages a round looks at, with modem lines only
 
 
 def fallback_route(account_id: int) -> str:
@@ -322,6 +324,7 @@ class Round(msgspec.Struct):
     fallback: list[tuple[Queued, int]]  # (message, fallback account id), routes recorded
     plan: Plan | None
     next_check: float | None  # seconds until a fallback may become due
+    plan_seconds: float = 0.0  # in the pure planner (synchronous: its own CPU time)
 
 
 async def route_round(
@@ -363,6 +366,11 @@ async def route_round(
         )
         for a in accounts_in_play
     }
+    # Modem lines take one job each: a round needs to see only so many messages (enough
+    # for the ones that wait for a sticky or busy line to let later ones pass).
+    free = [s for s in states if s.local and why_not_taking(s) is None]
+    if not any(not s.one_at_a_time for s in free):
+        limit = min(limit, SCAN_BASE + SCAN_PER_LINE * len(free))
     messages = await queued(session, accounts_in_play, now, limit)
     # A message the fallback gateway already has goes to it again (it de-duplicates).
     again = [m for m in messages if (m.route or "").startswith(FALLBACK_ROUTE)]
@@ -382,7 +390,9 @@ async def route_round(
         )
         for m in messages
     ]
+    started = time.perf_counter()
     result = plan(states, waiting, routes, now, recipients)
+    plan_seconds = time.perf_counter() - started
     blocked.clear()
     blocked.update(result.blocked_since)
     by_id = {m.id: m for m in messages}
@@ -442,7 +452,7 @@ async def route_round(
     for why, seqs in reasons.items():
         await session.execute(update(Message).where(Message.seq.in_(seqs)).values(detail=why))
 
-    return Round(jobs, fallback, result, _next_check(routes, result, now))
+    return Round(jobs, fallback, result, _next_check(routes, result, now), plan_seconds)
 
 
 async def _fallback_ids(session: AsyncSession, names: set[str | None]) -> dict[str, int]:
