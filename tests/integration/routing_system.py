@@ -70,6 +70,7 @@ async def routing_system(
     extra: str = "",
     modem_config: VirtualConfig | None = None,
     before_account=None,  # async (server) -> str: more config text (e.g. a fallback)
+    db_url: str | None = None,  # default: SQLite in tmp_path
     **keys: str,
 ) -> AsyncIterator[RoutingSystem]:
     """`modems` virtual modems, alternately on office-1 and office-2, as the lines of
@@ -81,7 +82,8 @@ async def routing_system(
         device.start()
     running: list[tuple[Agent, asyncio.Task[None]]] = []
     try:
-        async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as server:
+        db = db_url or f"sqlite:///{tmp_path}/s.sqlite"
+        async with live_server(db, str(tmp_path / "k")) as server:
             tokens = {}
             for name in AGENTS:
                 tokens[name] = (await server.api("POST", "/api/agents", json={"name": name}))[

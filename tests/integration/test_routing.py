@@ -11,7 +11,7 @@ import pytest
 
 from agent.modem.virtual_core import VirtualConfig
 from sms.segment import segment
-from tests.bridge.live import ADMIN_TOKEN, eventually
+from tests.bridge.live import ADMIN_TOKEN, eventually, fresh_pg_database
 from tests.gateways.fakes.smsbrana import FakeSmsbrana
 
 from .routing_system import routing_system
@@ -41,10 +41,19 @@ def segments_at(modem) -> int:
     return len(modem.submissions)
 
 
-async def test_jobs_are_balanced_across_lines_on_two_agents_by_segments(tmp_path):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peer("postgresql"))])
+async def db_url(request):
+    if request.param == "sqlite":
+        yield None
+        return
+    async with fresh_pg_database("smsbridge_routing") as url:
+        yield url
+
+
+async def test_jobs_are_balanced_across_lines_on_two_agents_by_segments(tmp_path, db_url):
     # Each segment is a network round trip at the modem (the radio is the limit).
     radio = VirtualConfig(cmgs_delay=0.05)
-    async with routing_system(tmp_path, modems=4, modem_config=radio) as system:
+    async with routing_system(tmp_path, modems=4, modem_config=radio, db_url=db_url) as system:
         ids = [(await system.send(number(i), text_for(i)))["id"] for i in range(80)]
         final = await eventually(lambda: settled(system, ids), timeout=60, what="all sent")
         per_modem = [segments_at(m) for m in system.modems]
@@ -59,9 +68,9 @@ async def test_jobs_are_balanced_across_lines_on_two_agents_by_segments(tmp_path
 
 
 async def test_pacing_is_never_exceeded_and_a_message_over_budget_waits_with_its_reason(
-    tmp_path,
+    tmp_path, db_url
 ):
-    async with routing_system(tmp_path, modems=4, per_minute="4") as system:
+    async with routing_system(tmp_path, modems=4, per_minute="4", db_url=db_url) as system:
         # 24 single-part messages, 4 lines of 4 segments a minute: 16 go now, 8 wait.
         ids = [(await system.send(number(i), f"paced #{i}"))["id"] for i in range(24)]
 
