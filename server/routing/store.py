@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 
 import msgspec
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import String, and_, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent.bridge import protocol as p
@@ -132,48 +132,35 @@ async def counters(
     if not keys:
         return out
     day_ago, minute_ago = now - DAY, now - MINUTE
-    seen: dict[str, dict[str, tuple[dt.datetime | None, dt.datetime | None]]] = {}
     # A status report can overtake the news that the message was sent: a delivered
-    # message without sent_at counts by delivered_at.
+    # message without sent_at counts by delivered_at. One statement, four index scans.
     windows = (
         ("sent", Message.sent_at, Message.sent_at.is_not(None)),
         ("sent", Message.delivered_at, Message.sent_at.is_(None)),
         ("failed", Message.failed_at, Message.sent_at.is_(None)),
     )
-    for name, column, only in windows:
-        rows = await session.execute(
-            select(
-                Message.line,
-                func.sum(Message.parts),
-                func.sum(Message.parts).filter(column > minute_ago),
-                func.max(column),
-                func.min(column),
-            )
-            .where(Message.line.in_(keys), column > day_ago, only)
-            .group_by(Message.line)
+    selects = [
+        select(
+            literal(name, String),
+            Message.line,
+            func.sum(Message.parts),
+            func.sum(Message.parts).filter(column > minute_ago),
+            func.max(column),
+            func.min(column),
         )
-        for key, day, minute, last, first in rows:
-            out[key].day += int(day or 0)
-            out[key].minute += int(minute or 0)
-            earlier = seen.setdefault(key, {}).get(name)
-            first, last = utc(first), utc(last)
-            if earlier is not None:
-                first = min(x for x in (first, earlier[0]) if x is not None)
-                last = max(x for x in (last, earlier[1]) if x is not None)
-            seen[key][name] = (first, last)
-    for key, got in seen.items():
-        first_failed, last_failed = got.get("failed", (None, None))
-        _, last_sent = got.get("sent", (None, None))
-        out[key].last_sent = last_sent
-        if last_failed is None or (last_sent is not None and last_sent >= last_failed):
-            continue
-        out[key].failing_since = (
-            first_failed
-            if last_sent is None
-            else await _first_failure_after(session, key, last_sent)
+        .where(Message.line.in_(keys), column > day_ago, only)
+        .group_by(Message.line)
+        for name, column, only in windows
+    ]
+    in_flight = (
+        select(
+            literal("flight", String),
+            Message.line,
+            func.sum(Message.parts),
+            func.count(),
+            func.min(Message.dispatched_at),
+            func.min(Message.dispatched_at),
         )
-    rows = await session.execute(
-        select(Message.line, func.count(), func.sum(Message.parts), func.min(Message.dispatched_at))
         .where(
             Message.line.in_(keys),
             Message.direction == Direction.OUT.value,
@@ -187,12 +174,36 @@ async def counters(
         )
         .group_by(Message.line)
     )
-    for key, count, parts, first in rows:
+    seen: dict[str, dict[str, tuple[dt.datetime | None, dt.datetime | None]]] = {}
+    for name, key, day, minute, last, first in await session.execute(
+        union_all(*selects, in_flight)
+    ):
         c = out[key]
-        c.in_flight = int(count)
-        c.busy_since = utc(first) or now  # handed, not yet acknowledged: just now
-        c.minute += int(parts or 0)
-        c.day += int(parts or 0)
+        if name == "flight":
+            c.in_flight = int(minute or 0)
+            c.busy_since = utc(first) or now  # handed, not yet acknowledged: just now
+            c.minute += int(day or 0)
+            c.day += int(day or 0)
+            continue
+        c.day += int(day or 0)
+        c.minute += int(minute or 0)
+        earlier = seen.setdefault(key, {}).get(name)
+        first, last = utc(first), utc(last)
+        if earlier is not None:
+            first = min(x for x in (first, earlier[0]) if x is not None)
+            last = max(x for x in (last, earlier[1]) if x is not None)
+        seen[key][name] = (first, last)
+    for key, got in seen.items():
+        first_failed, last_failed = got.get("failed", (None, None))
+        _, last_sent = got.get("sent", (None, None))
+        out[key].last_sent = last_sent
+        if last_failed is None or (last_sent is not None and last_sent >= last_failed):
+            continue
+        out[key].failing_since = (
+            first_failed
+            if last_sent is None
+            else await _first_failure_after(session, key, last_sent)
+        )
     return out
 
 
@@ -278,7 +289,7 @@ async def sticky_lines(
     session: AsyncSession, accounts: Collection[int], peers: Collection[str]
 ) -> dict[tuple[int, str], str]:
     """(account, number) → the line that number last wrote to or was written from."""
-    if not peers:
+    if not peers or not accounts:
         return {}
     latest = (
         select(func.max(Message.seq))
@@ -376,7 +387,10 @@ async def route_round(
     again = [m for m in messages if (m.route or "").startswith(FALLBACK_ROUTE)]
     messages = [m for m in messages if not (m.route or "").startswith(FALLBACK_ROUTE)]
     peers = {m.peer for m in messages}
-    sticky = await sticky_lines(session, accounts_in_play, peers)
+    several = {a for a in accounts_in_play if len(by_account[a]) > 1}
+    sticky = await sticky_lines(
+        session, several, {m.peer for m in messages if m.account_id in several}
+    )
     paced = [s.key for s in states if s.per_recipient_day is not None]
     recipients = await recipient_counts(session, paced, peers, now) if paced else {}
     waiting = [
