@@ -104,6 +104,6 @@ class Dispatcher:
         self.round_seconds += time.perf_counter() - started
         if result.fallback and self.fallback is not None:
             await self.fallback(result.fallback)
-        if len(result.jobs) + len(result.fallback) >= ROUND_MAX:
+        if result.more:
             self._wake.set()
         return min(SWEEP_SECONDS, result.next_check or SWEEP_SECONDS)

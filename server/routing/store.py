@@ -336,6 +336,7 @@ class Round(msgspec.Struct):
     plan: Plan | None
     next_check: float | None  # seconds until a fallback may become due
     plan_seconds: float = 0.0  # in the pure planner (synchronous: its own CPU time)
+    more: bool = False  # it saw as many messages as it may: another round at once
 
 
 async def route_round(
@@ -466,7 +467,10 @@ async def route_round(
     for why, seqs in reasons.items():
         await session.execute(update(Message).where(Message.seq.in_(seqs)).values(detail=why))
 
-    return Round(jobs, fallback, result, _next_check(routes, result, now), plan_seconds)
+    # Another round at once when this one was cut short and routed everything it saw to
+    # spool lines or fallbacks (one-at-a-time lines wait for their Sent anyway).
+    more = len(messages) + len(again) >= limit and not result.waiting
+    return Round(jobs, fallback, result, _next_check(routes, result, now), plan_seconds, more)
 
 
 async def _fallback_ids(session: AsyncSession, names: set[str | None]) -> dict[str, int]:
@@ -481,10 +485,15 @@ async def _fallback_ids(session: AsyncSession, names: set[str | None]) -> dict[s
 
 
 def _next_check(routes: dict[int, AccountRoute], result: Plan, now: dt.datetime) -> float | None:
+    """Seconds until an account's fallback becomes due (one already due needs no early
+    round: its messages went in this one, new ones wake the dispatcher)."""
     due = [
-        (since + dt.timedelta(seconds=routes[a].fallback_after) - now).total_seconds()
+        left
         for a, since in result.blocked_since.items()
-        if since is not None and routes[a].fallback_id is not None
+        if since is not None
+        and routes[a].fallback_id is not None
+        and (left := (since + dt.timedelta(seconds=routes[a].fallback_after) - now).total_seconds())
+        > 0
     ]
     return max(0.05, min(due)) if due else None
 
