@@ -1,5 +1,6 @@
-"""The bridge's database work: claiming an agent's queued jobs, applying its events once,
-keeping its lines' statuses, and building the configuration it is pushed."""
+"""The bridge's database work: giving back an agent's job leases, applying its events
+once, keeping its lines' statuses, and building the configuration of every line it is
+pushed. Which line sends which job is decided in server/routing/."""
 
 from __future__ import annotations
 
@@ -22,21 +23,16 @@ from ..db.tables import Account, AccountLine, Agent, AgentEvent, AgentLine, Mess
 from ..keys import SecretBox
 from ..messages.inbound import store_inbound
 from ..messages.states import advance
+from ..routing.store import line_key
 
 log = logging.getLogger("smsbridge.server.agents")
 
 AGENT_GATEWAYS = tuple(g.value for g in GatewayType if g.runs_on_agent)
-LEASE = dt.timedelta(seconds=30)
 EVENT_RETENTION = dt.timedelta(days=30)
 
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def line_key(agent: str, line: str) -> str:
-    """How messages.line names a line: unique across agents."""
-    return f"{agent}/{line}"
 
 
 async def agent_pushes(session: AsyncSession, agent: str, box: SecretBox) -> list[p.ConfigPush]:
