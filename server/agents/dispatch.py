@@ -73,23 +73,27 @@ class Dispatcher:
 
     async def _run(self) -> None:
         timeout = SWEEP_SECONDS
+        last_sweep = time.monotonic()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
             timeout = SWEEP_SECONDS
+            sweep = time.monotonic() - last_sweep >= SWEEP_SECONDS
+            if sweep:
+                last_sweep = time.monotonic()
             try:
-                timeout = await self._round()
+                timeout = await self._round(everything=sweep)
             except Exception:
                 log.exception("dispatching jobs to %d agents failed", len(self._agents))
 
-    async def _round(self) -> float:
+    async def _round(self, everything: bool = False) -> float:
         """One round; returns the seconds until the next one is due at the latest."""
         started = time.perf_counter()
         now = dt.datetime.now(dt.UTC)
         async with self._sessions.begin() as session:
             result = await route_round(
-                session, set(self._agents), self.owner, self._blocked, now, ROUND_MAX
+                session, set(self._agents), self.owner, self._blocked, now, ROUND_MAX, everything
             )
         self.rounds += 1
         by_agent: dict[str, list[p.Job]] = {}

@@ -346,10 +346,13 @@ async def route_round(
     blocked: dict[int, dt.datetime | None],
     now: dt.datetime,
     limit: int = 2000,
+    everything: bool = False,
 ) -> Round:
     """Plan one round for the lines of `local_agents` (and the fallbacks of any account)
     and record it: leases, lines and routes of the messages handed, reasons of the
-    others. `blocked` (account → no usable line since) is updated in place."""
+    others. `blocked` (account → no usable line since) is updated in place.
+    `everything` (the periodic sweep): every account, so that the messages of an agent
+    that is offline everywhere say why they wait."""
     rows = await line_rows(session)
     by_account: dict[int, list[LineRow]] = defaultdict(list)
     for row in rows:
@@ -357,7 +360,7 @@ async def route_round(
     accounts_in_play = {
         a
         for a, lines in by_account.items()
-        if any(r.agent in local_agents for r in lines) or lines[0].fallback
+        if everything or any(r.agent in local_agents for r in lines) or lines[0].fallback
     }
     fallback_ids = await _fallback_ids(
         session, {by_account[a][0].fallback for a in accounts_in_play}
