@@ -34,7 +34,7 @@ async def list_agents(server: ServerDep, caller: CallerDep) -> list[AgentOut]:
         # lines on two agents counts for both: either may send them).
         depth = (
             await session.execute(
-                select(AccountLine.agent, func.count(Message.seq))
+                select(AccountLine.agent, func.count(Message.seq.distinct()))
                 .join(Message, Message.account_id == AccountLine.account_id)
                 .join(Account, Account.id == AccountLine.account_id)
                 .where(

@@ -96,6 +96,13 @@ async def test_pacing_is_never_exceeded_and_a_message_over_budget_waits_with_its
             assert (load["segments_minute"], load["per_minute"]) == (4, 4)
             assert load["taking_jobs"] is False
             assert load["why_not"].startswith("over per_minute")
+        agents = await system.server.api("GET", "/api/agents")
+        # Each agent runs two lines of the account: its 8 queued messages wait for either.
+        assert {a["name"]: a["queue_depth"] for a in agents} == {"office-1": 8, "office-2": 8}
+        assert {a["name"]: a["lines"] for a in agents} == {
+            "office-1": ["GSM", "GSM#3"],
+            "office-2": ["GSM#2", "GSM#4"],
+        }
         metrics = (await system.server.http.get("/metrics")).text
         assert (
             'smsbridge_line_segments{agent="office-2",line="GSM#2",window="minute"} 4.0' in metrics
