@@ -46,5 +46,24 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.line_segments = Gauge(
+            "smsbridge_line_segments",
+            "SMS segments a line sent in the window (minute: last 60 s, day: last 24 h)",
+            ["agent", "line", "window"],
+            registry=self.registry,
+        )
+        self.line_limit = Gauge(
+            "smsbridge_line_limit",
+            "A line's budget of segments per window (only budgets that are set)",
+            ["agent", "line", "window"],
+            registry=self.registry,
+        )
+        self.line_taking_jobs = Gauge(
+            "smsbridge_line_taking_jobs",
+            "1 when the line takes jobs now, else 0 (see GET /api/agents for why)",
+            ["agent", "line"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -30,6 +30,7 @@ from .login_throttle import LoginThrottle
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
+from .routing.fallback import fallback_sender
 from .settings import Settings
 
 log = logging.getLogger("smsbridge.server")
@@ -109,6 +110,7 @@ async def open_server(
             new_admin_token=generated,
             cookies=Fernet(keys.derive(raw_key, "smsbridge web session")),
         )
+        server.dispatcher.fallback = fallback_sender(server)
         await writer.start()
         await hub.start()
         await server.applier.start()

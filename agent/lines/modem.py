@@ -131,6 +131,9 @@ class ModemLine:
 
     async def start(self, ctx: LineContext) -> None:
         self._ctx = ctx
+        if hasattr(self.modem, "on_connection"):
+            # Lost or back: the server routes around a line that is down at once.
+            self.modem.on_connection = lambda: ctx.status_changed(self.name)
         self._tasks = [
             asyncio.create_task(self._open_until_ready(), name=f"open {self.name}"),
             asyncio.create_task(self._watch_status(), name=f"status {self.name}"),

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 
 from .at import ESC, Unsolicited
 from .errors import ErrorClass
@@ -52,6 +53,8 @@ class ATModem:
         self.inbox = Inbox(config.device, on_message, on_report, self._sends_settled)
         self.session = ATSession(config.device, config.baudrate, self._urc, self._lost)
         self.connected = asyncio.Event()
+        # Called when `connected` is set or cleared (the line tells the server at once).
+        self.on_connection: Callable[[], None] | None = None
         self.manufacturer: str | None = None
         self._send_lock = asyncio.Lock()
         self._reference = random.randrange(256)  # concat refs differ across restarts
@@ -111,10 +114,15 @@ class ATModem:
             self.session.close()
             raise
         self.connected.set()
+        self._connection_changed()
         self.last_error = None
         log.info("modem on %s: ready (%s)", self.device, self.manufacturer)
         if self.config.poll_incoming:
             self._spawn(self._sweep_quietly())
+
+    def _connection_changed(self) -> None:
+        if self.on_connection is not None:
+            self.on_connection()
 
     def _lost(self, exc: Exception) -> None:
         """The port vanished (from the link) or stopped answering (from a timeout).
@@ -123,6 +131,7 @@ class ATModem:
         that connect, which the reconnect loop (or the caller of open()) retries."""
         was_connected = self.connected.is_set()
         self.connected.clear()
+        self._connection_changed()
         self.last_error = str(exc)
         if self._closing or not was_connected:
             return

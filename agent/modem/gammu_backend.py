@@ -85,6 +85,8 @@ class GammuModem:
         self._reconnecting: asyncio.Task[None] | None = None
         self._closing = False
         self.connected = asyncio.Event()
+        # Called when `connected` is set or cleared (the line tells the server at once).
+        self.on_connection: Callable[[], None] | None = None
         self._smsc: str | None = None
         self.last_error: str | None = None
 
@@ -134,13 +136,19 @@ class GammuModem:
             with contextlib.suppress(gammu.GSMError):
                 self._smsc = (await self._call(self._sm.GetSMSC, Location=1)).get("Number")
         self.connected.set()
+        self._connection_changed()
         self.last_error = None
+
+    def _connection_changed(self) -> None:
+        if self.on_connection is not None:
+            self.on_connection()
 
     def _lost(self, exc: Exception) -> bool:
         """True (and a reconnect scheduled) when `exc` means the device is gone."""
         if type(exc).__name__ not in _DEVICE_GONE:
             return False
         self.connected.clear()
+        self._connection_changed()
         self.last_error = str(self._error("device lost", exc))
         if self._reconnecting is None or self._reconnecting.done():
             self._reconnecting = asyncio.create_task(self._reconnect())

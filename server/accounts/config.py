@@ -8,6 +8,7 @@ it says `password = (set)` instead.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Collection, Mapping
 
 import msgspec
@@ -56,10 +57,49 @@ class Key(msgspec.Struct, frozen=True):
 
 
 def _agent_keys(*keys: Key) -> tuple[Key, ...]:
-    return (
-        *keys,
-        Key("agent", Kind.AGENT, help="the registered agent (sms-agent) that runs this line"),
-    )
+    return (*keys, Key("agent", Kind.AGENT, help="the agent (modem host) that runs this line"))
+
+
+# An agent-backed account may have several lines: the unprefixed keys describe line 1
+# (named after the account), `lineN.<key>` (N = 2, 3, ...) adds line N with the
+# gateway's keys. These keys pace each line, unprefixed for line 1, prefixed for line N.
+PACING_KEYS: tuple[Key, ...] = (
+    Key("per_minute", Kind.POSITIVE_INT, False, "SMS segments this line sends per minute at most"),
+    Key("per_day", Kind.POSITIVE_INT, False, "SMS segments this line sends per 24 hours at most"),
+    Key(
+        "per_recipient_day",
+        Kind.POSITIVE_INT,
+        False,
+        "SMS segments this line sends to one number per 24 hours at most",
+    ),
+)
+# Account-level routing keys of agent-backed accounts (unprefixed only).
+ROUTING_KEYS: tuple[Key, ...] = (
+    Key(
+        "fallback",
+        Kind.NONEMPTY,
+        False,
+        "a web-gateway account that sends when every line is down, over budget or failing",
+    ),
+    Key(
+        "fallback_after",
+        Kind.POSITIVE_INT,
+        False,
+        "seconds every line must be unusable before the fallback sends (default 300)",
+    ),
+)
+FALLBACK_AFTER_DEFAULT = 300
+LINE_PREFIX = re.compile(r"^line(\d+)\.(.+)$")
+
+
+def base_key(name: str) -> tuple[int, str]:
+    """`line2.pin` → (2, "pin"); an unprefixed key is line 1's (or the account's)."""
+    match = LINE_PREFIX.match(name)
+    return (int(match.group(1)), match.group(2)) if match else (1, name)
+
+
+def is_secret(name: str) -> bool:
+    return base_key(name)[1] in SECRET_KEYS
 
 
 # The seed's key names per gateway (DESIGN.md, "Gateway types").
@@ -283,19 +323,28 @@ def parse_config(
     *,
     agents: Collection[str] = (),
     stored_secrets: Mapping[str, str] | None = None,
+    fallbacks: Collection[str] | None = None,
 ) -> AccountConfig:
     """Parse and check `text` for `gateway`, raising AccountConfigError with every problem.
 
     `stored_secrets` are the account's current secrets: a secret given as `(set)` keeps
     its stored value, so a configuration read from the API can be sent back unchanged.
+    `fallbacks`: the accounts a `fallback` key may name (None: not checked here).
     """
-    spec = {key.name: key for key in GATEWAY_KEYS[gateway]}
+    gateway_keys = {key.name: key for key in GATEWAY_KEYS[gateway]}
+    line_keys = dict(gateway_keys)
+    spec = dict(gateway_keys)
+    if gateway.runs_on_agent:
+        line_keys.update({key.name: key for key in PACING_KEYS})
+        spec.update(line_keys)
+        spec.update({key.name: key for key in ROUTING_KEYS})
     stored = stored_secrets or {}
     problems: list[Problem] = []
     values: dict[str, str] = {}
     secrets: dict[str, str] = {}
     out_lines: list[str] = []
     seen: dict[str, int] = {}
+    extra_lines: set[int] = set()
 
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -306,18 +355,39 @@ def parse_config(
         if not eq or not name:
             problems.append(Problem(number, None, f"expected 'key = value', got {line!r}"))
             continue
-        key = spec.get(name)
-        if key is None:
-            known = ", ".join(spec)
-            problems.append(
-                Problem(number, name, f"unknown key {name!r} for gateway {gateway} ({known})")
-            )
-            continue
+        position, base = base_key(name)
+        if position != 1 or LINE_PREFIX.match(name):
+            if not gateway.runs_on_agent:
+                problems.append(
+                    Problem(number, name, f"gateway {gateway} has one line: no {name!r}")
+                )
+                continue
+            if position < 2:
+                problems.append(
+                    Problem(number, name, f"{name!r}: extra lines are numbered from 2 (line2.)")
+                )
+                continue
+            key = line_keys.get(base)
+            if key is None:
+                known = ", ".join(line_keys)
+                problems.append(
+                    Problem(number, name, f"unknown key {base!r} for line {position} ({known})")
+                )
+                continue
+            extra_lines.add(position)
+        else:
+            key = spec.get(name)
+            if key is None:
+                known = ", ".join(spec)
+                problems.append(
+                    Problem(number, name, f"unknown key {name!r} for gateway {gateway} ({known})")
+                )
+                continue
         if name in seen:
             problems.append(Problem(number, name, f"{name!r} is already set on line {seen[name]}"))
             continue
         seen[name] = number
-        if name in SECRET_KEYS:
+        if base in SECRET_KEYS:
             if value == SET_MARK:
                 if not stored.get(name):
                     problems.append(
@@ -327,27 +397,48 @@ def parse_config(
                 value = stored[name]
             why = _check_value(key, value, agents)
             if why:
-                problems.append(Problem(number, name, why))
+                problems.append(Problem(number, name, _named(why, key.name, name)))
                 continue
             secrets[name] = value
             # An empty secret (the first-start account) shows as empty, not as "(set)".
             out_lines.append(f"{name} = {SET_MARK if value else ''}")
             continue
         why = _check_value(key, value, agents)
+        if why is None and name == "fallback" and fallbacks is not None:
+            why = _fallback(value, fallbacks)
         if why:
-            problems.append(Problem(number, name, why))
+            problems.append(Problem(number, name, _named(why, key.name, name)))
             continue
         values[name] = value
         out_lines.append(f"{name} = {value}")
 
-    for key in spec.values():
+    for key in gateway_keys.values():
         if key.required and key.name not in seen:
             problems.append(
                 Problem(None, key.name, f"missing required key {key.name!r} for gateway {gateway}")
             )
+    for position in sorted(extra_lines):
+        for key in gateway_keys.values():
+            name = f"line{position}.{key.name}"
+            if key.required and name not in seen:
+                problems.append(
+                    Problem(None, name, f"missing required key {name!r} for line {position}")
+                )
     if problems:
         raise AccountConfigError(problems)
     return AccountConfig(gateway, "\n".join(out_lines).strip("\n"), values, secrets)
+
+
+def _named(why: str, base: str, name: str) -> str:
+    """A check's message names the key as written (`'line2.pin' must ...`)."""
+    return why.replace(repr(base), repr(name), 1) if base != name else why
+
+
+def _fallback(value: str, fallbacks: Collection[str]) -> str | None:
+    if value in fallbacks:
+        return None
+    known = ", ".join(sorted(fallbacks)) or "none yet"
+    return f"'fallback': {value!r} is not a web-gateway account (usable: {known})"
 
 
 def default_config(gateway: GatewayType) -> str:
@@ -360,6 +451,6 @@ def stored_values(text: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for line in text.splitlines():
         key, eq, value = (part.strip() for part in line.partition("="))
-        if eq and key and not key.startswith("#") and key not in SECRET_KEYS:
+        if eq and key and not key.startswith("#") and not is_secret(key):
             values[key] = value
     return values

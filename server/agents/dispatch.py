@@ -1,30 +1,36 @@
-"""Sends queued jobs to the agents connected to this process: one claiming transaction
-per round for every agent that has news, instead of one per agent and message.
+"""Sends queued jobs to the agents connected to this process: one planning transaction
+per round for every line of those agents (server/routing/), instead of one per agent
+and message.
 
 A round starts when a message for a connected agent is committed (Hub.notify), when an
-agent connects, and every few seconds regardless (leases run out, notifications can be
-lost), and claims what the agents have waiting, oldest first.
+agent connects, when a line reports a job sent or failed (its modem is free for the
+next one) or changes status, and every few seconds regardless (leases run out,
+budgets refill, notifications can be lost). It also sends, through the fallback
+account, the messages of accounts whose lines have all been unusable for too long.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from agent.bridge import protocol as p
 
-from . import store
+from ..routing.store import Queued, route_round
 
 log = logging.getLogger("smsbridge.server.agents")
 
 SWEEP_SECONDS = 5.0
-ROUND_MAX = 2000  # jobs claimed per round; more waiting starts another round at once
+ROUND_MAX = 2000  # queued messages planned per round; more waiting starts another round
 
 Deliver = Callable[[list[p.Job]], None]
+Fallback = Callable[[list[tuple[Queued, int]]], Awaitable[None]]
 
 
 class Dispatcher:
@@ -32,10 +38,17 @@ class Dispatcher:
         self._sessions = sessions
         self.owner = owner  # leases taken by this process
         self._agents: dict[str, Deliver] = {}
-        self._wanted: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._blocked: dict[int, dt.datetime | None] = {}  # account → no usable line since
+        self.fallback: Fallback | None = None  # set by the runtime: hands to web gateways
         self.rounds = 0
+        # For the bench: time in rounds (wall clock: queries, planning, recording; other
+        # tasks may run while a round awaits the database), in the pure planner alone,
+        # and the messages handed to a line or a fallback.
+        self.round_seconds = 0.0
+        self.plan_seconds = 0.0
+        self.planned = 0
 
     def attach(self, agent: str, deliver: Deliver) -> None:
         self._agents[agent] = deliver
@@ -45,8 +58,8 @@ class Dispatcher:
         if self._agents.get(agent) is deliver:
             del self._agents[agent]
 
-    def want(self, agent: str) -> None:
-        self._wanted.add(agent)
+    def want(self, agent: str | None = None) -> None:
+        """Plan a round soon (every round covers every line of this process)."""
         self._wake.set()
 
     async def start(self) -> None:
@@ -59,32 +72,42 @@ class Dispatcher:
                 await self._task
 
     async def _run(self) -> None:
+        timeout = SWEEP_SECONDS
+        last_sweep = time.monotonic()
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
-            except TimeoutError:
-                self._wanted |= set(self._agents)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
-            agents = [a for a in self._wanted if a in self._agents]
-            self._wanted.clear()
-            if not agents:
-                continue
+            timeout = SWEEP_SECONDS
+            sweep = time.monotonic() - last_sweep >= SWEEP_SECONDS
+            if sweep:
+                last_sweep = time.monotonic()
             try:
-                await self._round(agents)
+                timeout = await self._round(everything=sweep)
             except Exception:
-                log.exception("dispatching jobs to %d agents failed", len(agents))
+                log.exception("dispatching jobs to %d agents failed", len(self._agents))
 
-    async def _round(self, agents: list[str]) -> None:
+    async def _round(self, everything: bool = False) -> float:
+        """One round; returns the seconds until the next one is due at the latest."""
+        started = time.perf_counter()
+        now = dt.datetime.now(dt.UTC)
         async with self._sessions.begin() as session:
-            jobs = await store.claim_jobs(session, agents, self.owner, ROUND_MAX)
+            result = await route_round(
+                session, set(self._agents), self.owner, self._blocked, now, ROUND_MAX, everything
+            )
         self.rounds += 1
         by_agent: dict[str, list[p.Job]] = {}
-        for agent, job in jobs:
+        for agent, job in result.jobs:
             by_agent.setdefault(agent, []).append(job)
         for agent, batch in by_agent.items():
             deliver = self._agents.get(agent)
             if deliver is not None:
                 deliver(batch)
-        if len(jobs) >= ROUND_MAX:
-            self._wanted |= set(by_agent)
+        self.planned += len(result.jobs) + len(result.fallback)
+        self.plan_seconds += result.plan_seconds
+        self.round_seconds += time.perf_counter() - started
+        if result.fallback and self.fallback is not None:
+            await self.fallback(result.fallback)
+        if result.more:
             self._wake.set()
+        return min(SWEEP_SECONDS, result.next_check or SWEEP_SECONDS)

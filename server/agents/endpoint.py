@@ -120,6 +120,9 @@ class AgentConnection:
                         Batch(self.agent, self.server.dispatcher.owner, items, self.kinds)
                     )
                     self.session.events_stored(acked)
+                    if any(isinstance(i, p.Sent | p.Failed | p.LineStatus) for i in items):
+                        # A modem is free for its next job, or a line came or went.
+                        self.server.dispatcher.want(self.agent.name)
                 await self.flush()
                 if closed:
                     return
@@ -158,8 +161,10 @@ class AgentConnection:
         self.server.hub.attach(self.agent.name, self.wake)
         async with self.server.sessions.begin() as session:
             await store.set_connection(session, self.agent.id, self.id)
-            accounts = await store.agent_accounts(session, self.agent.name)
-            pushes = [store.config_push(a, self.server.box) for a in accounts]
+            # Leases its earlier connection held (here or on another replica) are stale:
+            # those jobs go to it again now (its outbox drops what it already has).
+            await store.release_leases(session, None, self.agent.name)
+            pushes = await store.agent_pushes(session, self.agent.name, self.server.box)
         self.session.welcome()
         self.session.lines(pushes)
         self.server.dispatcher.attach(self.agent.name, self.deliver)
@@ -179,8 +184,7 @@ class AgentConnection:
             await self._config_wanted.wait()
             self._config_wanted.clear()
             async with self.server.sessions() as session:
-                accounts = await store.agent_accounts(session, self.agent.name)
-                pushes = [store.config_push(a, self.server.box) for a in accounts]
+                pushes = await store.agent_pushes(session, self.agent.name, self.server.box)
             self.session.lines(pushes)
             await self.flush()
 

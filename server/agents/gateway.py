@@ -3,6 +3,7 @@ message only needs its agent woken; the agent's connection claims it from the ta
 
 from __future__ import annotations
 
+from ..accounts.config import base_key
 from ..gateways.base import Job
 from .hub import Hub
 
@@ -12,6 +13,7 @@ class AgentGateway:
         self.hub = hub
 
     async def hand_off(self, jobs: list[Job]) -> None:
-        for agent in {job.config.get("agent", "") for job in jobs}:
+        agents = {v for job in jobs for k, v in job.config.items() if base_key(k)[1] == "agent"}
+        for agent in agents:
             if agent:
                 await self.hub.notify(agent)

@@ -1,15 +1,15 @@
-"""The bridge's database work: claiming an agent's queued jobs, applying its events once,
-keeping its lines' statuses, and building the configuration it is pushed."""
+"""The bridge's database work: giving back an agent's job leases, applying its events
+once, keeping its lines' statuses, and building the configuration of every line it is
+pushed. Which line sends which job is decided in server/routing/."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
 
 import msgspec
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,15 +18,16 @@ from sms.model import Direction, GatewayType, MessageState
 from sms.segment import segment
 
 from ..accounts.config import stored_values
-from ..db.tables import Account, Agent, AgentEvent, AgentLine, Message, PartReport
+from ..accounts.lines import account_lines
+from ..db.tables import Account, AccountLine, Agent, AgentEvent, AgentLine, Message, PartReport
 from ..keys import SecretBox
 from ..messages.inbound import store_inbound
 from ..messages.states import advance
+from ..routing.store import line_key
 
 log = logging.getLogger("smsbridge.server.agents")
 
 AGENT_GATEWAYS = tuple(g.value for g in GatewayType if g.runs_on_agent)
-LEASE = dt.timedelta(seconds=30)
 EVENT_RETENTION = dt.timedelta(days=30)
 
 
@@ -34,83 +35,53 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def agent_accounts(session: AsyncSession, agent: str) -> Sequence[Account]:
-    return (
-        (
-            await session.execute(
-                select(Account)
-                .where(Account.agent == agent, Account.gateway.in_(AGENT_GATEWAYS))
-                .order_by(Account.name)
-            )
+async def agent_pushes(session: AsyncSession, agent: str, box: SecretBox) -> list[p.ConfigPush]:
+    """The configuration of every line on `agent`, from any account."""
+    rows = (
+        await session.execute(
+            select(Account, AccountLine.position)
+            .join(AccountLine, AccountLine.account_id == Account.id)
+            .where(AccountLine.agent == agent, Account.gateway.in_(AGENT_GATEWAYS))
+            .order_by(AccountLine.line)
         )
+    ).all()
+    pushes = []
+    for account, position in rows:
+        specs = account_lines(
+            account.name, stored_values(account.config), box.open(account.secrets)
+        )
+        for spec in specs:
+            if spec.position == position:
+                pushes.append(
+                    p.ConfigPush(
+                        line=spec.name,
+                        gateway=account.gateway,  # type: ignore[arg-type]
+                        config=spec.config,
+                        account=account.id,
+                        poll_incoming=account.poll_incoming,
+                    )
+                )
+    return pushes
+
+
+async def release_leases(session: AsyncSession, owner: str | None, agent: str) -> None:
+    """An agent that goes away gives its unacknowledged jobs back at once; they keep
+    their line (the agent may have stored them before its ack was lost: another line
+    could send them twice), and go to it again when it is back. `owner` None: whoever
+    leased them (an agent that connects here is no longer connected elsewhere)."""
+    lines = (
+        (await session.execute(select(AccountLine.line).where(AccountLine.agent == agent)))
         .scalars()
         .all()
     )
-
-
-def config_push(account: Account, box: SecretBox) -> p.ConfigPush:
-    values = stored_values(account.config)
-    values.pop("agent", None)
-    values.update(box.open(account.secrets))
-    return p.ConfigPush(
-        line=account.name,
-        gateway=account.gateway,  # type: ignore[arg-type]
-        config=values,
-        account=account.id,
-        poll_incoming=account.poll_incoming,
+    query = update(Message).where(
+        Message.state == MessageState.QUEUED.value,
+        Message.line.in_([line_key(agent, line) for line in lines]),
+        Message.lease_owner.is_not(None),
     )
-
-
-async def claim_jobs(
-    session: AsyncSession, agents: list[str], owner: str, limit: int = 2000
-) -> list[tuple[str, p.Job]]:
-    """Queued messages of these agents' accounts that no live lease holds, oldest first,
-    leased to `owner` (a server process) and returned with their agent. With
-    PostgreSQL, SKIP LOCKED lets replicas claim side by side without taking a row twice."""
-    t = now()
-    query = (
-        select(Message, Account.name, Account.agent)
-        .join(Account, Account.id == Message.account_id)
-        .where(
-            Account.agent.in_(agents),
-            Account.gateway.in_(AGENT_GATEWAYS),
-            Message.direction == Direction.OUT.value,
-            Message.state == MessageState.QUEUED.value,
-            or_(Message.lease_until.is_(None), Message.lease_until < t),
-        )
-        .order_by(Message.seq)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Message)
-    )
-    rows = (await session.execute(query)).all()
-    if not rows:
-        return []
-    await session.execute(
-        update(Message)
-        .where(Message.seq.in_([m.seq for m, _, _ in rows]))
-        .values(lease_owner=owner, lease_until=t + LEASE)
-    )
-    return [
-        (
-            agent,
-            p.Job(id=m.id, line=line, to=m.peer, text=m.text, account=m.account_id, report=True),
-        )
-        for m, line, agent in rows
-    ]
-
-
-async def release_leases(session: AsyncSession, owner: str, agent: str) -> None:
-    """An agent that goes away gives its unacknowledged jobs back at once."""
-    accounts = select(Account.id).where(Account.agent == agent).scalar_subquery()
-    await session.execute(
-        update(Message)
-        .where(
-            Message.lease_owner == owner,
-            Message.state == MessageState.QUEUED.value,
-            Message.account_id.in_(accounts),
-        )
-        .values(lease_owner=None, lease_until=None)
-    )
+    if owner is not None:
+        query = query.where(Message.lease_owner == owner)
+    await session.execute(query.values(lease_owner=None, lease_until=None))
 
 
 async def jobs_acked(session: AsyncSession, acks: list[p.JobAck], owner: str) -> None:
@@ -129,10 +100,15 @@ async def jobs_acked(session: AsyncSession, acks: list[p.JobAck], owner: str) ->
     for ack in acks:
         if not ack.accepted:
             # Refused (outbox or disk full): it stays queued; the lease keeps it back a while.
+            # The agent did not store it: it may go to any line again.
             await session.execute(
                 update(Message)
                 .where(Message.id == ack.id, Message.lease_owner == owner)
-                .values(detail=f"agent refused it for now: {ack.reason}: {ack.detail or ''}")
+                .values(
+                    detail=f"agent refused it for now: {ack.reason}: {ack.detail or ''}",
+                    line=None,
+                    route=None,
+                )
             )
 
 
@@ -173,6 +149,13 @@ async def apply_event(
             await _advance(session, event.job_id, MessageState.DISPATCHED, event.at)
         case p.Sent():
             await _advance(session, event.job_id, MessageState.SENT, event.at)
+            # A status report may have overtaken this news: keep when it was sent all
+            # the same (it paces the line).
+            await session.execute(
+                update(Message)
+                .where(Message.id == event.job_id, Message.sent_at.is_(None))
+                .values(sent_at=event.at)
+            )
             for ref in event.parts or [p.PartRef(1, None)]:
                 await _part(session, event.job_id, ref.part, None, None)
             await _delivered_if_whole(session, event.job_id, event.at)
@@ -198,11 +181,14 @@ async def apply_event(
         case p.Received():
             account = (
                 await session.execute(
-                    select(Account).where(Account.agent == agent.name, Account.name == event.line)
+                    select(Account)
+                    .join(AccountLine, AccountLine.account_id == Account.id)
+                    .where(AccountLine.agent == agent.name, AccountLine.line == event.line)
                 )
             ).scalar()
             if account is not None:
-                await store_inbound(session, account, event.sender, event.text, event.at)
+                message = await store_inbound(session, account, event.sender, event.text, event.at)
+                message.line = line_key(agent.name, event.line)  # replies go out on it
             else:
                 # Kept all the same, unattached: an inbound SMS is never thrown away.
                 log.warning("agent %s: SMS on unknown line %s kept", agent.name, event.line)

@@ -16,7 +16,15 @@ from sms.model import GatewayType, Sharing
 from sms.phone import PhoneNumberError, normalize
 
 from ..accounts.config import AccountConfigError
-from ..accounts.store import apply_config, check_config, clear_default, usable_by, with_owner
+from ..accounts.store import (
+    apply_config,
+    check_config,
+    clear_default,
+    line_agents,
+    save_lines,
+    usable_by,
+    with_owner,
+)
 from ..db.tables import Account, User
 from ..runtime import Server
 from .auth import Caller, CallerDep, ServerDep, require_admin
@@ -145,11 +153,12 @@ async def create(server: Server, caller: Caller, data: AccountIn) -> AccountOut:
                 await clear_default(session)
             session.add(account)
             await session.flush()
+            agents = await save_lines(session, account)
             out = to_out(account, data.owner)
     except IntegrityError:
         raise _name_taken(data.name) from None
     server.accounts.invalidate()  # the send path reads accounts from this cache
-    await _tell_agents(server, account.agent)
+    await _tell_agents(server, *agents)
     return out
 
 
@@ -174,16 +183,17 @@ async def update(server: Server, caller: Caller, account_id: int, data: AccountP
     try:
         async with server.sessions.begin() as session:
             account, owner = await _load(session, account_id, caller)
-            before = account.agent
+            before = await line_agents(session, account.id)
             await _apply_patch(session, server, account, data)
             if data.owner is not UNSET:
                 owner = data.owner
             await session.flush()
+            after = await save_lines(session, account)
             out = to_out(account, owner)
     except IntegrityError:
         raise _name_taken(str(data.name)) from None
     server.accounts.invalidate()
-    await _tell_agents(server, before, account.agent)
+    await _tell_agents(server, *before, *after)
     return out
 
 
@@ -236,7 +246,7 @@ async def remove(server: Server, caller: Caller, account_id: int) -> None:
     require_admin(caller)
     async with server.sessions.begin() as session:
         account, _ = await _load(session, account_id, caller)
-        agent = account.agent
+        agents = await line_agents(session, account.id)
         await session.delete(account)
     server.accounts.invalidate()
-    await _tell_agents(server, agent)
+    await _tell_agents(server, *agents)

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sms.model import Direction, MessageState
 
 from ..agents.store import line_statuses
-from ..db.tables import Account, Agent, Message
+from ..db.tables import Account, AccountLine, Agent, Message
+from ..routing.load import line_loads
 from ..runtime import Server
 from ..tokens import AGENT_PREFIX, hash_token, new_token
 from .auth import CallerDep, ServerDep, require_admin
@@ -34,24 +35,26 @@ async def overview(server: Server) -> list[AgentOut]:
     """Each agent, its lines and what it last reported of them (API and agents page)."""
     async with server.sessions() as session:
         agents = (await session.execute(select(Agent).order_by(Agent.name))).scalars().all()
-        lines = (await session.execute(select(Account.agent, Account.name))).all()
+        lines = (await session.execute(select(AccountLine.agent, AccountLine.line))).all()
+        # Queued messages of the accounts with a line on each agent (an account with
+        # lines on two agents counts for both: either may send them).
         depth = (
             await session.execute(
-                select(Account.agent, func.count(Message.seq))
-                .join(Message, Message.account_id == Account.id)
+                select(AccountLine.agent, func.count(Message.seq.distinct()))
+                .join(Message, Message.account_id == AccountLine.account_id)
+                .join(Account, Account.id == AccountLine.account_id)
                 .where(
                     Message.direction == Direction.OUT.value,
                     Message.state == MessageState.QUEUED.value,
-                    Account.agent.is_not(None),
                 )
-                .group_by(Account.agent)
+                .group_by(AccountLine.agent)
             )
         ).all()
         statuses = await line_statuses(session)
+        loads = await line_loads(session)
     by_agent: dict[str, list[str]] = {}
-    for agent_name, account_name in lines:
-        if agent_name:
-            by_agent.setdefault(agent_name, []).append(account_name)
+    for agent_name, line_name in lines:
+        by_agent.setdefault(agent_name, []).append(line_name)
     queued = dict(depth)
     return [
         AgentOut(
@@ -61,6 +64,7 @@ async def overview(server: Server) -> list[AgentOut]:
             queue_depth=int(queued.get(a.name, 0)),
             last_seen_at=a.last_seen_at,
             line_status=sorted(statuses.get(a.name, []), key=lambda st: st.line),
+            line_load=sorted((x for x in loads if x.agent == a.name), key=lambda x: x.line),
         )
         for a in agents
     ]

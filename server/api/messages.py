@@ -291,6 +291,8 @@ def to_out(m: Message, reports: Sequence[PartReport] = ()) -> MessageOut:
         delivered_at=utc(m.delivered_at),
         failed_at=utc(m.failed_at),
         part_states=part_states(m, reports),
+        line=m.line,
+        route=m.route,
     )
 
 

@@ -13,6 +13,7 @@ from sms.model import Direction, MessageState
 
 from ..db.tables import Message
 from ..metrics import CONTENT_TYPE
+from ..routing.load import line_loads
 from .auth import ServerDep
 from .schemas import REQUEST_BODIES, Health
 
@@ -47,6 +48,7 @@ async def metrics(server: ServerDep) -> Response[bytes]:
                 )
             )
         ).all()
+        loads = await line_loads(session)
     m.messages.clear()
     m.queue_depth.clear()
     for direction, state, gateway, n in counts:
@@ -54,6 +56,17 @@ async def metrics(server: ServerDep) -> Response[bytes]:
         if direction == Direction.OUT.value and state == MessageState.QUEUED.value:
             m.queue_depth.labels(gateway).set(n)
     m.agents_connected.set(0)  # the bridge's WebSocket will count them
+    m.line_segments.clear()
+    m.line_limit.clear()
+    m.line_taking_jobs.clear()
+    for load in loads:
+        m.line_segments.labels(load.agent, load.line, "minute").set(load.segments_minute)
+        m.line_segments.labels(load.agent, load.line, "day").set(load.segments_day)
+        if load.per_minute is not None:
+            m.line_limit.labels(load.agent, load.line, "minute").set(load.per_minute)
+        if load.per_day is not None:
+            m.line_limit.labels(load.agent, load.line, "day").set(load.per_day)
+        m.line_taking_jobs.labels(load.agent, load.line).set(1 if load.taking_jobs else 0)
     m.commit_pending.set(server.writer.pending)
     m.commit_batches.set(server.writer.batches)
     return Response(m.render(), media_type=CONTENT_TYPE)

@@ -14,6 +14,7 @@ from sms.model import Direction, GatewayType, MessageState, Sharing
 from sms.segment import Encoding
 
 from ..callers import Right
+from ..routing.load import LineLoad
 
 Name = Annotated[
     str,
@@ -68,6 +69,9 @@ class AgentOut(msgspec.Struct):
     last_seen_at: dt.datetime | None
     # What the agent last reported of each line: modem status or spool health.
     line_status: list[LineStatus] = []
+    # The server's view of each line on this agent: segments sent this minute and in
+    # 24 h against its budgets, whether it takes jobs and why not.
+    line_load: list[LineLoad] = []
 
 
 class AccountIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -167,6 +171,10 @@ class MessageOut(msgspec.Struct):
     # Outbound: each part's own state; the message is delivered when every part is,
     # failed when any part finally failed.
     part_states: list[PartOut] = []
+    # Agent-backed accounts: the line ("<agent>/<line>") that carried or received it.
+    line: str | None = None
+    # The route it took: its line, or "account:<id>" when its account's fallback sent it.
+    route: str | None = None
 
 
 class MessagePage(msgspec.Struct):

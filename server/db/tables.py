@@ -130,11 +130,38 @@ class Message(Base):
     # Web gateways: the service's id for an outbound message (smsbrana sms_id, O2 refMsgID),
     # which its delivery reports quote; for an inbound one, the key that de-duplicates it.
     gateway_ref: Mapped[str | None] = mapped_column(String(64))
+    # Agent-backed accounts: the line ("<agent>/<line>") that carried an outbound message
+    # (set when it is handed to the agent) or received an inbound one. It paces the line
+    # (segments sent per minute and day) and keeps a conversation on one sender number.
+    line: Mapped[str | None] = mapped_column(String(210))
+    # The route an outbound message took: its line, or "account:<id>" for a fallback.
+    route: Mapped[str | None] = mapped_column(String(210))
 
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key", name="uq_messages_idem"),
         Index("ix_messages_account_gateway_ref", "account_id", "gateway_ref"),
+        Index("ix_messages_line_sent", "line", "sent_at"),
+        Index("ix_messages_peer", "peer"),
     )
+
+
+class AccountLine(Base):
+    """Every line of every agent-backed account, derived from the account's configuration
+    (rewritten when the account is saved): what the dispatcher routes to, what each agent
+    is pushed, and how an incoming SMS finds its account."""
+
+    __tablename__ = "account_lines"
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    agent: Mapped[str] = mapped_column(String(100))
+    line: Mapped[str] = mapped_column(String(110))  # its name on the agent
+    per_minute: Mapped[int | None] = mapped_column(Integer)
+    per_day: Mapped[int | None] = mapped_column(Integer)
+    per_recipient_day: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_account_lines_agent_line", "agent", "line"),)
 
 
 class AgentEvent(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from sms.model import Direction, MessageState
@@ -39,7 +39,12 @@ class Records:
             return (
                 await session.execute(
                     select(Message.id).where(
-                        Message.account_id == account_id,
+                        # A message of an agent-backed account sent through this account
+                        # as its fallback has this account as its route.
+                        or_(
+                            Message.account_id == account_id,
+                            Message.route == f"account:{account_id}",
+                        ),
                         Message.gateway_ref == ref,
                         Message.direction == Direction.OUT.value,
                     )

@@ -28,6 +28,7 @@ async def test_register_an_agent_and_list_it(api: Api, server: Server) -> None:
             "queue_depth": 0,
             "last_seen_at": None,
             "line_status": [],
+            "line_load": [],
         }
     ]
 

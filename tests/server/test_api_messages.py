@@ -55,6 +55,8 @@ async def test_send_is_accepted_queued_and_readable(api: Api) -> None:
         "delivered_at": None,
         "failed_at": None,
         "part_states": [{"part": 1, "state": "pending", "status": None}],
+        "line": None,
+        "route": None,
     }
 
 

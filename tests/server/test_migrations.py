@@ -89,3 +89,24 @@ async def test_downgrade_to_nothing_and_back(empty_engine: AsyncEngine) -> None:
     await migrate.upgrade(empty_engine)
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_schema_diff) == []
+
+
+async def test_agent_backed_accounts_become_their_first_line(empty_engine: AsyncEngine) -> None:
+    await migrate.upgrade(empty_engine, "0004")
+    async with empty_engine.begin() as conn:
+        for name, gateway, agent in (("GSM1", "modem", "office-1"), ("web", "url", None)):
+            await conn.execute(
+                text(
+                    "INSERT INTO accounts (name, phone, gateway, strip_diacritics, config, "
+                    "agent, is_default, poll_incoming, sharing, created_at) VALUES "
+                    "(:name, '', :gateway, false, '', :agent, false, false, 'private', "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"name": name, "gateway": gateway, "agent": agent},
+            )
+    await migrate.upgrade(empty_engine)
+    async with empty_engine.connect() as conn:
+        rows = (
+            await conn.execute(text("SELECT position, agent, line, per_minute FROM account_lines"))
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, "office-1", "GSM1", None)]
