@@ -21,7 +21,15 @@ from .session import UserDep, WebUser
 
 REFRESH_SECONDS = 5
 # Shown in their own places on the page; everything else goes to "other".
-AGENT_FIELDS = {"name", "online", "lines", "queue_depth", "last_seen_at", "line_status"}
+AGENT_FIELDS = {
+    "name",
+    "online",
+    "lines",
+    "queue_depth",
+    "last_seen_at",
+    "line_status",
+    "line_load",
+}
 LINE_FIELDS = {"type", "line", "up", "at", "detail", "modem", "queue", "last_error"}
 MODEM_FIELDS = {
     "manufacturer",
@@ -59,13 +67,16 @@ def _text(value: Any) -> str:
 def view(agent: AgentOut) -> dict[str, Any]:
     """An agent as the template shows it: the known fields, and the rest as label/value."""
     data = msgspec.to_builtins(agent)
+    loads = {load.line: load for load in agent.line_load}
     lines = []
     for status in data.get("line_status", []):
-        modem = status.get("modem") or {}
+        # A spool line reports no modem: every field None, so the template's checks hold.
+        modem = dict.fromkeys(MODEM_FIELDS) | (status.get("modem") or {})
         lines.append(
             {
                 "status": status,
                 "modem": modem,
+                "load": loads.get(status["line"]),
                 "other": _others(status, LINE_FIELDS) + _others(modem, MODEM_FIELDS),
             }
         )
@@ -74,6 +85,7 @@ def view(agent: AgentOut) -> dict[str, Any]:
         "agent": agent,
         "lines": lines,
         "silent": [name for name in agent.lines if name not in reported],
+        "silent_load": {name: loads.get(name) for name in agent.lines if name not in reported},
         "other": _others(data, AGENT_FIELDS),
     }
 

@@ -276,6 +276,32 @@ async def test_the_agents_page_lists_agents_and_tolerates_unknown_fields(admin, 
     assert shown["silent"] == ["GSM1"] and shown["other"] == []
 
 
+async def test_the_agents_page_shows_each_lines_budget_and_why_it_takes_no_jobs(
+    admin, api: Api, server
+):
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from agent.bridge import protocol as p
+    from server.agents.store import save_line_status
+    from server.db.tables import Agent
+
+    await api.post("/api/agents", json={"name": "office-1"})
+    config = "agent = office-1\ndevice = /dev/gsmmodem0\nbaudrate = 115200\npin = \nper_minute = 6"
+    await api.account(name="GSM1", gateway="modem", config=config)
+    page = await admin.get("/agents")
+    assert "GSM1: no status reported yet; not taking jobs: agent offline." in page.text
+    async with server.sessions.begin() as session:
+        agent = (await session.execute(select(Agent))).scalar_one()
+        await save_line_status(
+            session, agent, p.LineStatus(line="GSM1", up=True, at=dt.datetime.now(dt.UTC))
+        )
+    page = await admin.get("/agents")
+    assert "0 of 6 this minute" in page.text
+    assert "not taking jobs" in page.text  # the agent is still not connected
+
+
 async def test_changing_the_gateway_refills_only_an_untouched_configuration_box(admin):
     fresh = await admin.get("/accounts/confighelp", params={"gateway": "modem", "config": ""})
     assert "<code>device</code>" in fresh.text and "serial port" in fresh.text
@@ -330,3 +356,20 @@ async def test_password_guessing_is_slowed_down_with_a_clear_message(api: Api):
     r = await login(api.client, token=ADMIN_TOKEN)  # even the right token waits
     assert r.status_code == 429
     assert "Too many failed logins from this address: try again in 2 s." in r.text
+
+
+async def test_agent_gateways_explain_extra_lines_pacing_and_fallback(admin):
+    modem = await admin.get("/accounts/confighelp", params={"gateway": "modem", "config": ""})
+    for key in ("per_minute", "per_day", "per_recipient_day", "fallback", "fallback_after"):
+        assert f"<code>{key}</code>" in modem.text
+    assert "line2.device" in modem.text
+    web = await admin.get("/accounts/confighelp", params={"gateway": "url", "config": ""})
+    assert "<code>per_minute</code>" not in web.text
+
+
+def test_secrets_of_extra_lines_show_as_set_or_not_set():
+    from server.web.confighelp import secret_states
+    from sms.model import GatewayType
+
+    text = "agent = a\ndevice = /dev/x\npin = (set)\nline2.agent = b\nline2.pin = \n"
+    assert secret_states(GatewayType.MODEM, text) == [("pin", True), ("line2.pin", False)]
