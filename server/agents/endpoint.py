@@ -222,9 +222,4 @@ async def agent_socket(socket: WebSocket) -> None:
         await socket.close(code=4401, reason="unknown agent token")
         return
     await socket.accept()
-    connection = AgentConnection(server, agent, socket)
-    server.metrics.agents_connected.inc()
-    try:
-        await connection.run()
-    finally:
-        server.metrics.agents_connected.dec()
+    await AgentConnection(server, agent, socket).run()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from sms.model import Direction, MessageState
 
-from ..db.tables import Message
+from ..db.tables import Agent, Message
 from ..metrics import CONTENT_TYPE
 from ..routing.load import line_loads
 from .auth import ServerDep
@@ -49,13 +49,20 @@ async def metrics(server: ServerDep) -> Response[bytes]:
             )
         ).all()
         loads = await line_loads(session)
+        # From the database, not this process's count: with several workers or replicas
+        # each holds only some of the WebSockets.
+        connected = (
+            await session.execute(
+                select(func.count()).select_from(Agent).where(Agent.connection.is_not(None))
+            )
+        ).scalar_one()
     m.messages.clear()
     m.queue_depth.clear()
     for direction, state, gateway, n in counts:
         m.messages.labels(direction, state, gateway).set(n)
         if direction == Direction.OUT.value and state == MessageState.QUEUED.value:
             m.queue_depth.labels(gateway).set(n)
-    m.agents_connected.set(0)  # the bridge's WebSocket will count them
+    m.agents_connected.set(connected)
     m.line_segments.clear()
     m.line_limit.clear()
     m.line_taking_jobs.clear()

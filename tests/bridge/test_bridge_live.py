@@ -175,12 +175,20 @@ async def test_the_agent_page_shows_it_online_with_its_line_status(server, tmp_p
         agent = await eventually(online, what="the agent to show online with a line status")
         assert agent["line_status"][0]["line"] == "GSM1"
         assert agent["line_status"][0]["modem"]["signal_bars"] == 4
+        assert await connected_metric(server) == 1.0
 
     async def offline():
         (agent,) = await server.api("GET", "/api/agents")
         return not agent["online"]
 
     await eventually(offline, what="the agent to show offline")
+    assert await connected_metric(server) == 0.0
+
+
+async def connected_metric(server) -> float:
+    text = (await server.http.get("/metrics")).text
+    (line,) = [x for x in text.splitlines() if x.startswith("smsbridge_agents_connected ")]
+    return float(line.split()[1])
 
 
 async def test_a_configuration_outside_the_allow_list_is_refused_and_reported(server, tmp_path):
