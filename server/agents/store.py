@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 
 import msgspec
 from sqlalchemy import and_, delete, select, update
@@ -14,8 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent.bridge import protocol as p
-from sms.model import Direction, GatewayType, MessageState
-from sms.segment import segment
+from sms.model import GatewayType, MessageState
 
 from ..accounts.config import stored_values
 from ..accounts.lines import account_lines
@@ -192,7 +190,16 @@ async def apply_event(
             else:
                 # Kept all the same, unattached: an inbound SMS is never thrown away.
                 log.warning("agent %s: SMS on unknown line %s kept", agent.name, event.line)
-                await _store_orphan(session, agent, event, (kinds or {}).get(event.line, "modem"))
+                await store_inbound(
+                    session,
+                    None,
+                    event.sender,
+                    event.text,
+                    event.at,
+                    gateway=(kinds or {}).get(event.line, "modem"),
+                    detail=f"arrived on line {event.line!r} of agent {agent.name!r}, "
+                    "which no account names",
+                )
 
 
 async def _part(
@@ -233,29 +240,6 @@ async def _delivered_if_whole(session: AsyncSession, message_id: str, at: dt.dat
     expected = len(rows) if sent_known else message.parts
     if sum(1 for (d,) in rows if d) >= max(1, expected):
         await _advance(session, message_id, MessageState.DELIVERED, at)
-
-
-async def _store_orphan(
-    session: AsyncSession, agent: Agent, event: p.Received, gateway: str
-) -> None:
-    seg = segment(event.text)
-    session.add(
-        Message(
-            id=uuid.uuid4().hex,
-            direction=Direction.IN.value,
-            account_id=None,
-            gateway=gateway,
-            peer=event.sender[:32],
-            text=event.text,
-            encoding=seg.encoding.value,
-            parts=seg.count,
-            state=MessageState.RECEIVED.value,
-            sharing="private",
-            detail=f"arrived on line {event.line!r} of agent {agent.name!r}, "
-            "which no account names",
-            created_at=event.at,
-        )
-    )
 
 
 async def save_line_status(session: AsyncSession, agent: Agent, status: p.LineStatus) -> None:

@@ -43,11 +43,16 @@ async def reader_for(session: AsyncSession, account: Account, sender: str) -> in
 
 async def store_inbound(
     session: AsyncSession,
-    account: Account,
+    account: Account | None,
     sender: str,
     text: str,
     received_at: dt.datetime | None = None,
+    *,
+    gateway: str | None = None,
+    detail: str | None = None,
 ) -> Message:
+    """Store an incoming SMS. `account` None: it came on a line no account names; it is
+    kept all the same (admins see it), with `gateway` and a `detail` that says where."""
     try:
         peer = normalize(sender).value
     except PhoneNumberError:
@@ -56,16 +61,17 @@ async def store_inbound(
     message = Message(
         id=uuid.uuid4().hex,
         direction=Direction.IN.value,
-        account_id=account.id,
-        gateway=account.gateway,
+        account_id=account.id if account else None,
+        gateway=account.gateway if account else gateway or "modem",
         user_id=None,
         peer=peer,
         text=text,
         encoding=seg.encoding.value,
         parts=seg.count,
         state=MessageState.RECEIVED.value,
-        sharing=account.sharing,
-        visible_to=await reader_for(session, account, peer),
+        sharing=account.sharing if account else Sharing.PRIVATE.value,
+        visible_to=await reader_for(session, account, peer) if account else None,
+        detail=detail,
         created_at=received_at or dt.datetime.now(dt.UTC),
     )
     session.add(message)

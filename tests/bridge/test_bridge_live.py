@@ -163,6 +163,28 @@ async def test_incoming_sms_and_reports_become_messages_and_states(server, tmp_p
         assert reply["gateway"] == "modem"
 
 
+async def test_an_sms_on_a_line_no_account_names_is_kept_for_the_admins(server, tmp_path):
+    token, _ = await setup_account(server)
+    lines: dict[str, ScriptedLine] = {}
+    async with running_agent(server, tmp_path, token, lines):
+        await eventually(lambda: "GSM1" in lines and lines["GSM1"].emit, what="line started")
+        now = datetime.now(UTC)
+        await lines["GSM1"].emit(
+            p.Received(
+                event_id=0, line="GSM9", sender="603 123 456", text="?", at=now, received_at=now
+            )
+        )
+
+        async def inbound():
+            page = await server.api("GET", "/api/messages", params={"direction": "in"})
+            return page["messages"]
+
+        (kept,) = await eventually(inbound, what="the orphan to be stored")
+    assert kept["account"] is None
+    assert kept["from"] == "+420603123456"  # normalised like any other sender
+    assert kept["detail"] == "arrived on line 'GSM9' of agent 'office-1', which no account names"
+
+
 async def test_the_agent_page_shows_it_online_with_its_line_status(server, tmp_path):
     token, _ = await setup_account(server)
     lines: dict[str, ScriptedLine] = {}
