@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from .chaos_tools import BIN, Process, Proxy, free_port
 MESSAGES = 1000
 SEED = 20261126
 TOKEN = "sbu_chaos-admin-token-0123456789abcdef"
+REPO = Path(__file__).resolve().parents[2]
 
 
 pytestmark = pytest.mark.skipif(
@@ -168,8 +170,21 @@ async def test_nothing_is_lost_and_nothing_sent_twice_under_chaos(tmp_path: Path
                 for m in page
                 if m["state"] in ("queued", "dispatched")
             ]
+            # Keep the whole story for whoever reads the failure: both logs, the modem's.
+            kept = REPO / "test-output" / "chaos"
+            kept.mkdir(parents=True, exist_ok=True)
+            for proc in (agent, server):
+                shutil.copy(proc.log, kept / proc.log.name)
+            (kept / "modem.log").write_bytes(
+                b"".join(
+                    b"%.3f %s %r\n" % (e.time, e.direction.encode(), e.data) for e in modem.log
+                )
+            )
+            seen = {s.submit.text for s in modem.submissions}
+            at_modem = {i: any(p in seen for p in segment(texts[i]).parts) for i, _, _ in stuck}
             raise AssertionError(
-                f"{len(stuck)} messages never settled, e.g. {stuck[:3]}; chaos {dict(chaos)}\n"
+                f"{len(stuck)} messages never settled, e.g. {stuck[:3]}; chaos {dict(chaos)}; "
+                f"reached the modem: {at_modem}; full logs in {kept}\n"
                 f"--- agent log\n{agent.tail()}\n--- server log\n{server.tail()}"
             ) from None
     finally:
