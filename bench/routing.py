@@ -128,7 +128,9 @@ def synthetic() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--modems", type=int, default=4)
     parser.add_argument("--rate", type=int, default=20, help="segments per minute per line")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds")
