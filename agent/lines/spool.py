@@ -150,7 +150,13 @@ class SpoolLine:
 def _config(cls: type, push: p.ConfigPush, state_dir: Path) -> object:
     values: Mapping[str, str] = push.config
     try:
-        return cls.from_account({**values, "state_dir": str(state_dir / "lines" / push.line)})
+        return cls.from_account(
+            {
+                **values,
+                "state_dir": str(state_dir / "lines" / push.line),
+                "poll_incoming": push.poll_incoming,
+            }
+        )
     except msgspec.ValidationError as exc:
         raise ValueError(f"line {push.line}: {exc}") from None
 

@@ -62,6 +62,9 @@ class SmslibConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     batch: int = 100
     plus_prefix: bool = True  # SMSLib 3.5: '+' marks international numbers; 3.3: no '+'
     forget_after_seconds: float = 7 * 24 * 3600
+    # The account's "poll incoming messages": off, SMS rows stay unprocessed for other
+    # readers of smsserver_in; status reports (type S) of our jobs are still read.
+    poll_incoming: bool = True
 
     @classmethod
     def from_account(cls, values: dict[str, Any]) -> SmslibConfig:
@@ -183,11 +186,16 @@ class SmslibLine:
                 "sent",
                 "failed (after SMSServer's retries)",
                 "delivered (report rows; status D/A with update_outbound_on_statusreport)",
-                "received",
+                *(("received",) if self.config.poll_incoming else ()),
             ),
             cannot_know=(
                 "whether a row that went back from Q to U (SMSServer restart) was sent",
                 "anything before SMSServer polls (its outbound_interval, default 60 s)",
+                *(
+                    ()
+                    if self.config.poll_incoming
+                    else ("incoming SMS: 'poll incoming' is off, their rows are left alone",)
+                ),
             ),
             last_error=self._last_error,
         )
@@ -363,6 +371,9 @@ class SmslibLine:
         top = await asyncio.to_thread(sql.max_inbound_id) if self._cursor is None else None
         rows = await asyncio.to_thread(sql.inbound_after, self._cursor)
         for row in rows:
+            if row.type != "S" and not self.config.poll_incoming:
+                self._save_cursor(row.id)  # not ours to take: left unprocessed
+                continue
             event = self._inbound_event(row)
             if event is not None:
                 await self._emit(event)  # raises: row stays unprocessed, next round

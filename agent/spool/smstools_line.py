@@ -68,6 +68,9 @@ class SmstoolsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     state_dir: str
     archive: str | None = None  # default: <state_dir>/archive
     delete_incoming: bool = False  # instead of archiving
+    # The account's "poll incoming messages": off, incoming SMS files stay in smsd's
+    # directory for whoever else reads them; status reports for our jobs are still read.
+    poll_incoming: bool = True
     datetime_format: str = codec.DEFAULT_DATETIME_FORMAT
     settle_seconds: float = 2.0  # a file that does not parse is given this long to finish
     retry_seconds: float = 5.0  # after the event callback failed
@@ -225,8 +228,10 @@ class SmstoolsLine:
 
     def health(self) -> LineHealth:
         c = self.config
-        can = ["dispatched", "received"]
+        can = ["dispatched", "received" if c.poll_incoming else "status reports"]
         cannot = []
+        if not c.poll_incoming:
+            cannot.append("incoming SMS: 'poll incoming' is off, smsd's files are left alone")
         if c.sent:
             can += ["sent", "delivered (status reports, when the job asks for one)"]
         else:
@@ -325,6 +330,9 @@ class SmstoolsLine:
                     kept_at=str(kept),
                 )
             )
+            return
+        if not self.config.poll_incoming and not isinstance(parsed, codec.StatusReportFile):
+            self._need_state().mark_consumed(path.name)  # looked at once, left alone
             return
         job_id = None
         if isinstance(parsed, codec.StatusReportFile):

@@ -389,3 +389,27 @@ async def test_row_put_back_from_q_to_u_is_reported_once(db: Db, running: Runnin
     assert "back from Q to U" in problem.detail
     assert running.rec.empty()
     assert running.line.health().pending == 1
+
+
+async def test_with_poll_incoming_off_sms_rows_are_left_and_reports_still_read(
+    db: Db, tmp_path: Path
+) -> None:
+    rec = Recorder()
+    line = SmslibLine("sql", config(db, tmp_path, poll_seconds=3600, poll_incoming=False), rec)
+    await line.start()
+    try:
+        await line.submit(SmsJob(id="r-1", to="+420777123456", text="x", report=True))
+        db.smsserver.outbound_poll()
+        await line.poll_once()
+        await rec.next_of(Sent)
+        sms = db.smsserver.receive("+420602111222", "for someone else")
+        report = db.smsserver.status_report("420777123456", 1, delivered=True)
+        await line.poll_once()
+        event = await rec.next()
+        assert isinstance(event, Delivered) and event.job_id == "r-1"
+        assert rec.empty()  # no Received
+        assert db.smsserver.in_process(sms) == 0  # left for whoever reads it
+        assert db.smsserver.in_process(report) == 1
+        assert "incoming SMS" in " ".join(line.health().cannot_know)
+    finally:
+        await line.stop()

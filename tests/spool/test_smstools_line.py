@@ -507,3 +507,32 @@ def test_account_config_in_the_seed_text_form_is_read() -> None:
     assert config.settle_seconds == 1.5
     with pytest.raises(Exception, match="unknown field `sentt`"):
         SmstoolsConfig.from_account({"in": "/i", "out": "/o", "state_dir": "/s", "sentt": "/x"})
+
+
+async def test_with_poll_incoming_off_sms_files_are_left_and_reports_still_read(
+    spool: Spool,
+) -> None:
+    rec = Recorder()
+    line = SmstoolsLine("gsm", spool.config(poll_incoming=False), rec)
+    await line.start()
+    try:
+        await line.submit(JOB)
+        await rec.next()
+        spool.smsd_moves(spool.our_file(), spool.sent, SENT_HEADERS)
+        assert isinstance(await rec.next(), Sent)
+        sms = spool.smsd_receives("GSM1.forothers", INCOMING)
+        spool.smsd_receives(
+            "GSM1.rep003",
+            b"From: 420777123456\nModem: GSM1\nAlphabet: ISO\nUDH: no\n\nSMS STATUS REPORT\n"
+            b"Message_id: 117\nDischarge_timestamp: 24-05-02 10:15:09\n"
+            b"Status: 0,Ok,short message received by the SME",
+        )
+        # The report, written after the SMS, is the barrier: the SMS was seen before it.
+        event = await rec.next()
+        assert isinstance(event, Delivered), f"expected only the report, got {event!r}"
+        await line.idle()
+        assert rec.empty()
+        assert sms.read_bytes() == INCOMING  # untouched, in smsd's directory
+        assert any("incoming SMS" in c for c in line.health().cannot_know)
+    finally:
+        await line.stop()
