@@ -97,6 +97,8 @@ async def serve(settings: Settings) -> None:
             log_config=None,  # our JSON logging, set up in main()
             access_log=False,
             lifespan="on",
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         await _Uvicorn(config).serve()
 
@@ -120,6 +122,8 @@ def serve_workers(settings: Settings) -> None:
         log_config=None,
         access_log=False,
         loop="uvloop" if loop_factory() else "auto",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

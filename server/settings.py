@@ -25,6 +25,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Server processes sharing the port. Each has its own caches: an account change made
     # through one is seen by the others within the cache's few seconds.
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    # Reverse proxies whose X-Forwarded-Proto/-For are believed (comma-separated IPs or
+    # "*"): behind them the session cookie is Secure and the login throttle sees the
+    # client's address, not the proxy's.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     def key_path(self) -> Path:
         if self.key_file:

@@ -156,3 +156,12 @@ def test_missing_database_driver_is_named(
 ) -> None:
     assert cli.main(["--db", "mysql://root@127.0.0.1/x", "--key-file", str(tmp_path / "k")]) == 1
     assert "pip install" in capsys.readouterr().err
+
+
+def test_behind_a_trusted_proxy_the_session_cookie_is_secure(tmp_path: Path) -> None:
+    with sms_server(tmp_path) as live:
+        plain = httpx.get(f"{live.url}/login")
+        assert "secure" not in plain.headers["set-cookie"].lower()
+        # A TLS-terminating proxy on this machine (trusted by default) says https.
+        proxied = httpx.get(f"{live.url}/login", headers={"X-Forwarded-Proto": "https"})
+        assert "secure" in proxied.headers["set-cookie"].lower()
