@@ -44,6 +44,7 @@ class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
 class UserOut(msgspec.Struct):
     name: str
     rights: list[Right]
+    password: bool = False  # whether a password for the web pages is set (never the hash)
 
 
 class UserCreated(msgspec.Struct):

@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from ..callers import parse_rights
 from ..db.tables import User
 from ..passwords import WeakPassword, hash_password
+from ..runtime import Server
 from ..tokens import USER_PREFIX, hash_token, new_token
-from .auth import CallerDep, ServerDep, require_admin
+from .auth import Caller, CallerDep, ServerDep, require_admin
 from .errors import AUTH, conflict, documented, not_found, unprocessable
 from .schemas import PasswordIn, Right, UserCreated, UserIn, UserOut
 
@@ -23,10 +24,17 @@ def _rights(rights: list[Right]) -> list[Right]:
 
 @get("/api/users", summary="List users (admin)", security=AUTH, responses=documented(401, 403))
 async def list_users(server: ServerDep, caller: CallerDep) -> list[UserOut]:
+    return await users_of(server, caller)
+
+
+async def users_of(server: Server, caller: Caller) -> list[UserOut]:
+    """Every user (admins only), for the API and the users page."""
     require_admin(caller)
     async with server.sessions() as session:
         users = (await session.execute(select(User).order_by(User.name))).scalars().all()
-    return [UserOut(u.name, sorted(parse_rights(u.rights))) for u in users]
+    return [
+        UserOut(u.name, sorted(parse_rights(u.rights)), u.password_hash is not None) for u in users
+    ]
 
 
 @post(
@@ -37,6 +45,10 @@ async def list_users(server: ServerDep, caller: CallerDep) -> list[UserOut]:
     responses=documented(400, 401, 403, 409),
 )
 async def create_user(server: ServerDep, caller: CallerDep, data: JSONBody[UserIn]) -> UserCreated:
+    return await create(server, caller, data)
+
+
+async def create(server: Server, caller: Caller, data: UserIn) -> UserCreated:
     require_admin(caller)
     token = new_token(USER_PREFIX)
     rights = _rights(data.rights)
@@ -58,9 +70,13 @@ async def create_user(server: ServerDep, caller: CallerDep, data: JSONBody[UserI
 async def set_password(
     server: ServerDep, caller: CallerDep, name: FromPath[str], data: JSONBody[PasswordIn]
 ) -> None:
+    await change_password(server, caller, name, data.password)
+
+
+async def change_password(server: Server, caller: Caller, name: str, password: str) -> None:
     require_admin(caller)
     try:
-        hashed = hash_password(data.password)
+        hashed = hash_password(password)
     except WeakPassword as exc:
         raise unprocessable("weak_password", str(exc)) from None
     async with server.sessions.begin() as session:

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
 from ..api.errors import ApiError
-from . import accounts, agents, login, messages
+from . import accounts, agents, login, messages, users
 from .render import STATIC, page, template_config
 from .session import CsrfRejected, LoginRequired, provide_user
 
@@ -95,6 +95,9 @@ def web_router() -> Router:
         messages.message_rows,
         agents.agents_page,
         agents.agents_body,
+        users.users_page,
+        users.create_user,
+        users.set_password,
         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
     ]
     return Router(

@@ -157,6 +157,20 @@ async def test_accounts_of_every_gateway_are_created_checked_edited_and_deleted(
         await expect(page.locator('tr[data-account="Acct o2"]')).to_have_count(0)
         names = {a["name"] for a in await server.api("GET", "/api/accounts")}
         assert "Acct o2" not in names and "Acct url renamed" in names
+
+        # Users: one created (its token shown once), a password set for the pages.
+        await page.get_by_role("link", name="Users").click()
+        await page.get_by_label("Name").fill("clerk")
+        await page.get_by_role("button", name="Create user").click()
+        await expect(page.locator("[data-token]")).to_have_text(re.compile(r"^sbu_"))
+        await shoot(page, screenshots, "users")
+        row = page.locator('tr[data-user="clerk"]')
+        await row.get_by_label("New password for clerk").fill("a good password")
+        await row.get_by_label("Again").fill("a good password")
+        await row.get_by_role("button", name="Set password").click()
+        await expect(page.get_by_role("status")).to_contain_text("The password of clerk is set")
+        users = {u["name"]: u["password"] for u in await server.api("GET", "/api/users")}
+        assert users["clerk"] is True
         assert unexpected(errors, 401, 422) == []
 
 

@@ -15,7 +15,7 @@ from tests.server.conftest import ADMIN_TOKEN, Api, error_of
 async def test_admin_from_first_start_is_listed_with_all_rights(api: Api) -> None:
     r = await api.get("/api/users")
     assert r.status_code == 200
-    assert r.json() == [{"name": "admin", "rights": ["admin", "read", "send"]}]
+    assert r.json() == [{"name": "admin", "rights": ["admin", "read", "send"], "password": False}]
 
 
 async def test_created_user_gets_a_token_once_and_can_use_it(api: Api) -> None:
@@ -27,7 +27,7 @@ async def test_created_user_gets_a_token_once_and_can_use_it(api: Api) -> None:
     assert body["token"].startswith("sbu_") and len(body["token"]) > 40
     assert (await api.get("/api/accounts", token=body["token"])).status_code == 200
     listed = (await api.get("/api/users")).json()
-    assert {"name": "alice", "rights": ["read", "send"]} in listed
+    assert {"name": "alice", "rights": ["read", "send"], "password": False} in listed
     assert all("token" not in u for u in listed)
 
 

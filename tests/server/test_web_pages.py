@@ -373,3 +373,52 @@ def test_secrets_of_extra_lines_show_as_set_or_not_set():
 
     text = "agent = a\ndevice = /dev/x\npin = (set)\nline2.agent = b\nline2.pin = \n"
     assert secret_states(GatewayType.MODEM, text) == [("pin", True), ("line2.pin", False)]
+
+
+async def test_an_admin_creates_a_user_sees_the_token_once_and_sets_a_password(admin, api: Api):
+    csrf = await form_csrf(admin, "/users")
+    r = await admin.post(
+        "/users", data={"_csrf": csrf, "name": "clerk", "right_send": "1", "right_read": "1"}
+    )
+    assert r.status_code == 200
+    token = re.search(r"<code class=\"token\" data-token>([^<]+)</code>", r.text).group(1)
+    me = await api.client.get("/api/messages", headers=api.auth(token))
+    assert me.status_code == 200  # the token shown is the user's own
+    listed = (await admin.get("/users")).text
+    assert token not in listed  # shown once
+    assert 'data-user="clerk"' in listed and "read, send" in listed
+
+    short = await admin.post(
+        "/users/clerk/password", data={"_csrf": csrf, "password": "short", "again": "short"}
+    )
+    assert short.status_code == 422 and "at least 8" in short.text
+    differ = await admin.post(
+        "/users/clerk/password",
+        data={"_csrf": csrf, "password": "long enough 1", "again": "long enough 2"},
+    )
+    assert differ.status_code == 400 and "the two passwords differ" in differ.text
+    done = await admin.post(
+        "/users/clerk/password",
+        data={"_csrf": csrf, "password": "long enough 1", "again": "long enough 1"},
+    )
+    assert done.status_code == 303
+    users = (await api.get("/api/users")).json()
+    assert {u["name"]: u["password"] for u in users} == {"admin": False, "clerk": True}
+    api.client.cookies.clear()
+    logged = await login(api.client, name="clerk", password="long enough 1")
+    assert logged.status_code == 303
+
+
+async def test_a_taken_or_bad_user_name_is_said_beside_the_field(admin):
+    csrf = await form_csrf(admin, "/users")
+    taken = await admin.post("/users", data={"_csrf": csrf, "name": "admin", "right_read": "1"})
+    assert taken.status_code == 409 and "already exists" in taken.text
+    bad = await admin.post("/users", data={"_csrf": csrf, "name": "no spaces please"})
+    assert bad.status_code == 400 and 'id="new-name-err"' in bad.text
+
+
+async def test_only_admins_see_the_users_page(api: Api):
+    reader = await api.user("reader2", "read")
+    assert (await login(api.client, token=reader)).status_code == 303
+    assert (await api.client.get("/users")).status_code == 403
+    assert 'href="/users"' not in (await api.client.get("/messages")).text

@@ -1,0 +1,83 @@
+"""The users page (admins): who may use smsbridge, with which rights, and whether they
+have a password for these pages; create a user (the token is shown once) and set a
+password. Every change goes through the API's own functions (api/users.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from ..api import users as api_users
+from ..api.auth import ServerDep
+from ..api.errors import ApiError
+from ..api.schemas import UserIn
+from ..runtime import Server
+from .render import page
+from .session import UserDep, WebUser, form_of
+
+RIGHTS = ("admin", "send", "read")
+DONE = {"password": "The password of {name} is set; older sessions of {name} have ended."}
+
+
+async def _page(server: Server, user: WebUser, *, status: int = 200, **context: Any) -> Template:
+    users = await api_users.users_of(server, user.caller)
+    context.setdefault("new", {"name": "", "rights": ["send", "read"]})
+    context.setdefault("errors", {})
+    return page(
+        "users.html", user, status=status, users=users, rights=RIGHTS, active="users", **context
+    )
+
+
+@get("/users")
+async def users_page(
+    server: ServerDep,
+    user: UserDep,
+    done: FromQuery[str | None] = None,
+    name: FromQuery[str | None] = None,
+) -> Template:
+    message = DONE[done].format(name=name) if done in DONE and name else None
+    return await _page(server, user, done=message)
+
+
+@post("/users")
+async def create_user(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any]
+) -> Template:
+    form = await form_of(request, user)
+    name = form.get("name", "").strip()
+    rights = [r for r in RIGHTS if form.get(f"right_{r}")]
+    new = {"name": name, "rights": rights}
+    try:
+        data = msgspec.convert({"name": name, "rights": rights}, UserIn)
+    except msgspec.ValidationError:
+        why = "a name of letters, digits and . _ @ - (at most 100), starting with a letter or digit"
+        return await _page(server, user, status=400, new=new, errors={"name": why})
+    try:
+        created = await api_users.create(server, user.caller, data)
+    except ApiError as exc:
+        return await _page(server, user, status=exc.status, new=new, errors={"name": exc.detail})
+    # The token is shown here once; it is stored only as a hash.
+    return await _page(server, user, created=created)
+
+
+@post("/users/{name:str}/password")
+async def set_password(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], name: FromPath[str]
+) -> Template | Redirect:
+    form = await form_of(request, user)
+    password, again = form.get("password", ""), form.get("again", "")
+    if password != again:
+        return await _page(
+            server, user, status=400, errors={f"password:{name}": "the two passwords differ"}
+        )
+    try:
+        await api_users.change_password(server, user.caller, name, password)
+    except ApiError as exc:
+        if exc.status == 403:
+            raise
+        return await _page(server, user, status=exc.status, errors={f"password:{name}": exc.detail})
+    return Redirect("/users", query_params={"done": "password", "name": name}, status_code=303)
