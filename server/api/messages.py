@@ -19,7 +19,7 @@ from sms.model import Direction, GatewayType, MessageState
 from sms.phone import NumberKind, PhoneNumberError, normalize
 
 from ..accounts.cache import AccountView
-from ..db.tables import Message, PartReport
+from ..db.tables import Message, PartReport, utc
 from ..gateways.base import Job
 from ..messages.compose import Composition, compose
 from ..messages.visibility import visible_to
@@ -221,13 +221,6 @@ def parse_time(name: str, raw: str) -> dt.datetime:
     if when is None or not raw[:4].isdigit():
         raise ApiError(400, "invalid_request", f"{name}: {raw!r} is not an ISO 8601 time")
     return when
-
-
-def utc(when: dt.datetime | None) -> dt.datetime | None:
-    """Aware UTC. SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones."""
-    if when is None:
-        return None
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 # A part with no report of its own follows the message's state as far as it can tell.

@@ -33,6 +33,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def utc(when: dt.datetime | None) -> dt.datetime | None:
+    """Aware UTC. SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones."""
+    if when is None:
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
 class Meta(Base):
     """Facts about this installation that must survive restarts (e.g. what was seeded)."""
 

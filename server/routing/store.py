@@ -22,7 +22,7 @@ from sms.model import Direction, GatewayType, MessageState
 
 from ..accounts.config import stored_values
 from ..accounts.lines import fallback_of
-from ..db.tables import Account, AccountLine, Agent, AgentLine, Message
+from ..db.tables import Account, AccountLine, Agent, AgentLine, Message, utc
 from .planner import AccountRoute, LineState, Plan, Waiting, plan, why_not_taking
 
 AGENT_GATEWAYS = tuple(g.value for g in GatewayType if g.runs_on_agent)
@@ -41,12 +41,6 @@ def fallback_route(account_id: int) -> str:
 
 def line_key(agent: str, line: str) -> str:
     return f"{agent}/{line}"
-
-
-def utc(when: dt.datetime | None) -> dt.datetime | None:
-    if when is None:
-        return None
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 class LineRow(msgspec.Struct, frozen=True):
