@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
-from zoneinfo import ZoneInfo
 
 import msgspec
 
 from sms.model import MessageState
 
+from ..prague import from_iso
+
 DEFAULT_URL = "https://smsconnector.cz.o2.com/smsconnector/getpost/GP"
-PRAGUE = ZoneInfo("Europe/Prague")
 SINGLE_LIMIT = 160  # without multipart (§2.2)
 MULTIPART_LIMIT = 900
 
@@ -182,10 +182,4 @@ def report_state(item: Answer) -> tuple[MessageState, str, str] | None:
 
 def parse_timestamp(raw: str) -> dt.datetime | None:
     """`YYYY-MM-DDTHH:MM:SS` without a zone: taken as Prague local time (presumably)."""
-    try:
-        parsed = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=PRAGUE)
-    return parsed.astimezone(dt.UTC)
+    return from_iso(raw)

@@ -13,7 +13,6 @@ import secrets
 from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 from xml.etree.ElementTree import Element
-from zoneinfo import ZoneInfo
 
 import msgspec
 from defusedxml import ElementTree as SafeXml  # type: ignore[import-untyped]
@@ -22,10 +21,11 @@ from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped
 from sms.model import MessageState
 from sms.segment import Encoding, choose_encoding
 
+from ..prague import PRAGUE, from_iso
+
 PRIMARY_URL = "https://api.smsbrana.cz/smsconnect/http.php"
 BACKUP_URL = "https://api-backup.smsbrana.cz/smsconnect/http.php"
 # §2.3: the service checks `time` against its own clock in Prague, not UTC.
-PRAGUE = ZoneInfo("Europe/Prague")
 TIME_FORMAT = "%Y%m%dT%H%M%S"
 MAX_SALT = 50  # §2.4
 
@@ -288,12 +288,7 @@ def parse_time(raw: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.strptime(raw, TIME_FORMAT).replace(tzinfo=PRAGUE)
     except ValueError:
-        try:
-            parsed = dt.datetime.fromisoformat(raw)
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=PRAGUE)
+        return from_iso(raw)
     return parsed.astimezone(dt.UTC)
 
 
