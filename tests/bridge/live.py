@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import httpx
@@ -20,9 +19,9 @@ from sqlalchemy.engine import make_url
 from server.app import create_app
 from server.settings import Settings
 from tests.peers import POSTGRES_URL
+from tests.waiting import eventually
 
 ADMIN_TOKEN = "sbu_live-admin-token-0123456789abcdef"
-T = TypeVar("T")
 
 
 @dataclass
@@ -71,22 +70,6 @@ async def live_server(
         finally:
             server.should_exit = True
             await asyncio.wait_for(task, 15)
-
-
-async def eventually(
-    check: Callable[[], T | Awaitable[T]], timeout: float = 15.0, what: str = "condition"
-) -> T:
-    """Wait until `check()` is truthy (it reads state another process or task changes)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value) or isinstance(value, Awaitable):
-            value = await value  # type: ignore[misc]
-        if value:
-            return value  # type: ignore[return-value]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def pg_admin(sql: str) -> None:

@@ -4,13 +4,13 @@ message goes out once whichever worker took it (the other neither resumes nor po
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
 
 from tests.server.live import sms_server
+from tests.waiting import eventually
 
 from .fakes.recorder import Recorder
 
@@ -44,13 +44,14 @@ async def test_two_workers_send_each_message_exactly_once(tmp_path: Path) -> Non
                 assert r.status_code == 202, r.text
                 ids.append(r.json()["id"])
             assert await asyncio.to_thread(recorder.wait_for, 20)
-            deadline = time.monotonic() + 10
             states: list[str] = []
-            while time.monotonic() < deadline:
-                states = [(await api.get(f"/api/messages/{i}")).json()["state"] for i in ids]
-                if all(s == "sent" for s in states):
-                    break
-                await asyncio.sleep(0.05)  # the worker records "sent" after the GET returns
+
+            async def all_sent() -> bool:
+                # The worker records "sent" after the GET has returned to the fake.
+                states[:] = [(await api.get(f"/api/messages/{i}")).json()["state"] for i in ids]
+                return all(s == "sent" for s in states)
+
+            await eventually(all_sent, 10, "every message recorded sent", interval=0.05)
             assert states == ["sent"] * 20
     got = Counter(dict(r.query)["text"] for r in recorder.requests)
     assert got == Counter(texts)  # every message exactly once

@@ -12,7 +12,6 @@ import asyncio
 import collections
 import random
 import shutil
-import time
 from pathlib import Path
 
 import httpx
@@ -21,6 +20,7 @@ import pytest
 from agent.modem.virtual import VirtualModem
 from agent.modem.virtual_core import VirtualConfig
 from sms.segment import segment
+from tests.waiting import eventually
 
 from .chaos_tools import BIN, Process, Proxy, free_port
 
@@ -36,16 +36,8 @@ pytestmark = pytest.mark.skipif(
 
 
 async def wait_for(check, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if value := await check():
-                return value
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+    # The server restarts under this test: a refused request means "not yet".
+    return await eventually(check, timeout, what, interval=0.1, ignore=(httpx.HTTPError,))
 
 
 async def test_nothing_is_lost_and_nothing_sent_twice_under_chaos(tmp_path: Path):

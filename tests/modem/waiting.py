@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
+
+from tests.waiting import eventually
 
 
 async def until(condition: Callable[[], object], timeout: float = 3.0) -> None:
-    """Re-check `condition` on every turn of the loop (cheap: a few µs) until true."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.005)
+    """Re-check `condition` every few ms (driver state changes within a loop turn or two)."""
+    await eventually(condition, timeout, interval=0.005)
