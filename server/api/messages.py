@@ -229,7 +229,7 @@ _PART_FROM_MESSAGE = {
     MessageState.DISPATCHED.value: "pending",
     MessageState.SENT.value: "sent",
     MessageState.DELIVERED.value: "delivered",
-    MessageState.FAILED.value: "pending",
+    MessageState.FAILED.value: "unknown",  # a partial send is told in the detail only
 }
 
 

@@ -144,10 +144,12 @@ class PreviewOut(msgspec.Struct):
 
 class PartOut(msgspec.Struct):
     """One part of a multipart message: `pending` (not sent yet, or no news), `sent`,
-    `delivered` or `failed` (its final status report), with the report's TP-Status."""
+    `delivered` or `failed` (its final status report, with its TP-Status), or `unknown`
+    (the message failed and this part has no report: the message's `detail` says how many
+    parts went out)."""
 
     part: int
-    state: Literal["pending", "sent", "delivered", "failed"]
+    state: Literal["pending", "sent", "delivered", "failed", "unknown"]
     status: int | None = None
 
 

@@ -27,7 +27,7 @@ def states(m: Message, reports: list[PartReport]) -> list[tuple[int, str, int | 
         ("dispatched", "pending"),
         ("sent", "sent"),
         ("delivered", "delivered"),
-        ("failed", "pending"),  # which part failed is only known from a report
+        ("failed", "unknown"),  # which parts went out is only in the detail
     ],
 )
 def test_parts_without_reports_follow_the_message(state, expected):
