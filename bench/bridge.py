@@ -29,11 +29,11 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.bridge import protocol as p  # noqa: E402
-from agent.bridge.session import AgentSession, StoreJob  # noqa: E402
 from agent.modem.virtual import VirtualModem  # noqa: E402
 from agent.modem.virtual_core import VirtualConfig  # noqa: E402
 from bench.server import read_response  # noqa: E402
+from bridge import protocol as p  # noqa: E402
+from bridge.agent_session import AgentSession, StoreJob  # noqa: E402
 from tests.integration.chaos_tools import Process, free_port  # noqa: E402
 
 TOKEN = "sbu_bench-admin-token-0123456789abcdef"

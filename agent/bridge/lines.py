@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from . import protocol as p
+from bridge import protocol as p
+
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from .protocol import EVENT_TYPES, ConfigPush, Event, Job
+from bridge.protocol import EVENT_TYPES, ConfigPush, Event, Job
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

@@ -21,11 +21,8 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
-from . import protocol as p
-from .allow import refused_keys
-from .lines import Line, LineWorker, utcnow
-from .outbox import Outbox, OutboxFull
-from .session import (
+from bridge import protocol as p
+from bridge.agent_session import (
     AckEvents,
     AgentSession,
     ApplyConfig,
@@ -34,6 +31,10 @@ from .session import (
     ResendEvents,
     StoreJob,
 )
+
+from .allow import refused_keys
+from .lines import Line, LineWorker, utcnow
+from .outbox import Outbox, OutboxFull
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from agent.bridge import protocol as p
 from agent.bridge.lines import LineContext
 from agent.modem.driver import ATModem
 from agent.modem.gammu_backend import GammuModem
@@ -31,6 +30,7 @@ from agent.modem.interface import (
     SendResult,
 )
 from agent.modem.status import ModemStatus
+from bridge import protocol as p
 from sms.segment import count_parts
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import msgspec
 
-from agent.bridge import protocol as p
 from agent.bridge.lines import Emit, LineContext
 from agent.modem.pdu import status_meaning
 from agent.spool import events as ev
 from agent.spool.smslib_line import SmslibConfig, SmslibLine
 from agent.spool.smstools_line import SmstoolsConfig, SmstoolsLine
+from bridge import protocol as p
 
 log = logging.getLogger(__name__)
 

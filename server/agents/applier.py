@@ -13,7 +13,7 @@ import logging
 import msgspec
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from agent.bridge import protocol as p
+from bridge import protocol as p
 
 from ..db.tables import Agent
 from . import store

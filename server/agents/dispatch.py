@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from agent.bridge import protocol as p
+from bridge import protocol as p
 
 from ..routing.store import Queued, route_round
 

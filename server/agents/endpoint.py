@@ -17,13 +17,8 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy import select
 
-from agent.bridge import protocol as p
-
-from ..db.tables import Agent
-from ..tokens import hash_token
-from . import store
-from .applier import Batch, Item
-from .session import (
+from bridge import protocol as p
+from bridge.server_session import (
     Close,
     ConfigApplied,
     Greeted,
@@ -32,6 +27,11 @@ from .session import (
     ServerSession,
     StoreEvents,
 )
+
+from ..db.tables import Agent
+from ..tokens import hash_token
+from . import store
+from .applier import Batch, Item
 
 if TYPE_CHECKING:
     from ..runtime import Server

@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agent.bridge import protocol as p
+from bridge import protocol as p
 from sms.model import GatewayType, MessageState
 
 from ..accounts.config import stored_values

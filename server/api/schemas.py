@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from agent.bridge.protocol import LineStatus
+from bridge.protocol import LineStatus
 from sms.model import Direction, GatewayType, MessageState, Sharing
 from sms.segment import Encoding
 

@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import String, and_, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agent.bridge import protocol as p
+from bridge import protocol as p
 from sms.model import Direction, GatewayType, MessageState
 
 from ..accounts.config import stored_values

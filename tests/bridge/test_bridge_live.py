@@ -8,9 +8,9 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
-from agent.bridge import protocol as p
 from agent.bridge.runtime import Agent
 from agent.config import AgentConfig
+from bridge import protocol as p
 from sms.segment import segment
 
 from .live import eventually

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import websockets
 
-from agent.bridge import protocol as p
+from bridge import protocol as p
 
 from .test_bridge_live import setup_account
 

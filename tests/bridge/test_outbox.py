@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from agent.bridge.outbox import JobState, Limits, Outbox, OutboxFull
-from agent.bridge.protocol import Failed, Job, Received, Sent
+from bridge.protocol import Failed, Job, Received, Sent
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.bridge import protocol as p
+from bridge import protocol as p
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

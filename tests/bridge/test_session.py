@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
-from agent.bridge import protocol as p
-from agent.bridge.session import (
+from bridge import protocol as p
+from bridge.agent_session import (
     AckEvents,
     AgentSession,
     ApplyConfig,

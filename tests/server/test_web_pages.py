@@ -283,7 +283,7 @@ async def test_the_agents_page_shows_each_lines_budget_and_why_it_takes_no_jobs(
 
     from sqlalchemy import select
 
-    from agent.bridge import protocol as p
+    from bridge import protocol as p
     from server.agents.store import save_line_status
     from server.db.tables import Agent
 

@@ -1,7 +1,7 @@
 """The agent ↔ server protocol: one msgspec Struct per frame, a tagged union, JSON text
 frames over a WebSocket. Both halves import this module; it is the only definition.
 
-Flow (see agent/bridge/session.py for the agent's state machine):
+Flow (bridge/agent_session.py and bridge/server_session.py are the two sides):
 
     agent                                server
       Hello(agent, protocol, lines) ──►

@@ -1,6 +1,6 @@
 """The agent's side of the protocol as a state machine without I/O (h11 style).
 
-The WebSocket shell (agent/bridge/connection.py) feeds it every text frame with
+The WebSocket shell (agent/bridge/runtime.py) feeds it every text frame with
 `receive_data()`, carries out the actions it returns, tells it what came of them
 (`job_stored`, `event`, `line_status`, `config_result`) and sends what
 `data_to_send()` hands back. The shell owns the socket, the outbox and the lines.

@@ -12,8 +12,8 @@ import enum
 
 import msgspec
 
-from agent.bridge import protocol as p
-from agent.bridge.framing import Framing
+from bridge import protocol as p
+from bridge.framing import Framing
 
 
 class State(enum.Enum):
