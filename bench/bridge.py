@@ -21,6 +21,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -33,11 +35,31 @@ from agent.modem.virtual import VirtualModem  # noqa: E402
 from agent.modem.virtual_core import VirtualConfig  # noqa: E402
 from bench.server import read_response  # noqa: E402
 from bridge import protocol as p  # noqa: E402
-from bridge.agent_session import AgentSession, StoreJob  # noqa: E402
+from bridge.agent_session import AgentSession, ApplyConfig, StoreJob  # noqa: E402
 from tests.integration.chaos_tools import Process, free_port  # noqa: E402
 
 TOKEN = "sbu_bench-admin-token-0123456789abcdef"
 CONCURRENCY = 50
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def until(what: str, check: Callable[[], Awaitable[bool]], timeout: float) -> None:
+    """Wait for `check()` to be true, at most `timeout` s; then stop the bench saying what
+    it waited for (a bench must never hang)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"waited {timeout:.0f} s for {what}; it did not happen")
+        await asyncio.sleep(0.1)
+
+
+async def lines_up(http: httpx.AsyncClient, agents: int) -> bool:
+    listed = (await http.get("/api/agents")).json()
+    up = [a for a in listed if a["online"] and any(s["up"] for s in a["line_status"])]
+    return len(up) == agents
 
 
 def pct(values: list[float], q: float) -> float:
@@ -141,11 +163,7 @@ async def bench_modem(messages: int) -> None:
                 "sms-agent", ["sms-agent", "run", "--config", str(tmp / "agent.toml")], tmp, {}
             )
             agent.start()
-            for _ in range(300):
-                (a,) = (await http.get("/api/agents")).json()
-                if a["line_status"] and a["line_status"][0]["up"]:
-                    break
-                await asyncio.sleep(0.1)
+            await until("the agent's modem line up", lambda: lines_up(http, 1), 60)
             # Latency: one message at a time, the line idle, as a CRM user sends one.
             singles = []
             for i in range(min(100, messages)):
@@ -212,7 +230,12 @@ async def bench_agents(agents: int, messages: int) -> None:
             accounts = {a["name"]: a["id"] for a in (await http.get("/api/accounts")).json()}
 
             async def simulated(name: str, token: str) -> None:
+                """One agent as its device line would behave: the pushed configuration is
+                applied and the line reported up; each job is stored, acknowledged and
+                reported Sent at once (a modem line takes its next job only after the
+                previous one's Sent)."""
                 session = AgentSession(p.Hello(agent=name))
+                event_id = 0
                 async with websockets.connect(
                     f"ws://127.0.0.1:{port}/agent",
                     additional_headers={"Authorization": f"Bearer {token}"},
@@ -222,19 +245,27 @@ async def bench_agents(agents: int, messages: int) -> None:
                         await ws.send(frame.decode())
                     async for message in ws:
                         for action in session.receive_data(message):
-                            if isinstance(action, StoreJob):
-                                received[action.job.id] = time.monotonic()
-                                session.job_stored(action.job.id)
+                            if isinstance(action, ApplyConfig):
+                                line = action.push.line
+                                session.config_result(line, True)
+                                session.line_status(p.LineStatus(line=line, up=True, at=now()))
+                            elif isinstance(action, StoreJob):
+                                job = action.job
+                                received[job.id] = time.monotonic()
+                                session.job_stored(job.id)
+                                event_id += 1
+                                session.event(p.Sent(event_id=event_id, job_id=job.id, at=now()))
                         for frame in session.data_to_send():
                             await ws.send(frame.decode())
                         if len(received) >= messages:
                             done.set()
 
             tasks = [asyncio.create_task(simulated(n, t)) for n, t in tokens]
-            for _ in range(300):
-                if sum(a["online"] for a in (await http.get("/api/agents")).json()) == agents:
-                    break
-                await asyncio.sleep(0.1)
+            await until(
+                f"all {agents} simulated agents online with their line up",
+                lambda: lines_up(http, agents),
+                60,
+            )
             ids = [accounts[f"line-{i % agents:03d}"] for i in range(messages)]
             bodies = [
                 {"to": "+420774884138", "text": f"m{i}", "account": a} for i, a in enumerate(ids)
@@ -242,7 +273,12 @@ async def bench_agents(agents: int, messages: int) -> None:
             posted: dict[str, float] = {}
             t0 = time.monotonic()
             await post_all(port, bodies, posted)
-            await asyncio.wait_for(done.wait(), 600)
+            try:
+                await asyncio.wait_for(done.wait(), 600)
+            except TimeoutError:
+                raise SystemExit(
+                    f"waited 600 s for {messages} jobs to reach the agents; {len(received)} arrived"
+                ) from None
             elapsed = max(received.values()) - t0
             report(
                 f"POST → job at the agent, {agents} simulated agents",
