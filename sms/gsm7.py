@@ -88,6 +88,11 @@ def to_septets(text: str) -> bytes:
     return text.translate(_TO_SEPTETS).encode("latin-1")
 
 
+def to_septets_unchecked(text: str) -> bytes:
+    """`to_septets` for a text already known to be GSM 7-bit (`is_gsm7`)."""
+    return text.translate(_TO_SEPTETS).encode("latin-1")
+
+
 def encode(text: str) -> list[int]:
     return list(to_septets(text))
 
@@ -130,14 +135,15 @@ def _decode_slow(raw: bytes) -> str:
 # merged (8→16→…→2048 bits) with a mask and a shift per step, so the work happens in
 # C, not once per septet in Python. 2048-bit lanes hold 256 septets: enough for any UD.
 _MAX_SEPTETS = 256
-_STEPS: list[tuple[int, int, int]] = []  # (lane bits L, content bits c, mask: low L of 2L)
+# (lane bits L, content bits c, mask: low L of 2L, the same mask shifted up by L)
+_STEPS: list[tuple[int, int, int, int]] = []
 _lane, _content = 8, 7
 while _lane < _MAX_SEPTETS * 8:
     _block = (1 << _lane) - 1
     _mask = 0
     for _i in range(0, _MAX_SEPTETS * 8, 2 * _lane):
         _mask |= _block << _i
-    _STEPS.append((_lane, _content, _mask))
+    _STEPS.append((_lane, _content, _mask, _mask << _lane))
     _lane, _content = _lane * 2, _content * 2
 
 
@@ -148,10 +154,10 @@ def pack(septets: list[int] | bytes, fill_bits: int = 0) -> bytes:
     if n > _MAX_SEPTETS:
         return _pack_slow(raw, fill_bits)
     x = int.from_bytes(raw, "little")
-    for lane, content, mask in _STEPS:
+    for lane, content, mask, high in _STEPS:
         if n * 8 <= lane:
             break
-        x = (x & mask) | ((x & (mask << lane)) >> (lane - content))
+        x = (x & mask) | ((x & high) >> (lane - content))
     bits = n * 7 + fill_bits
     return (x << fill_bits).to_bytes((bits + 7) // 8, "little")
 
@@ -174,17 +180,20 @@ def unpack_bytes(data: bytes, count: int, fill_bits: int = 0) -> bytes:
         return bytes(unpack_slow(data, count, fill_bits))
     x = (int.from_bytes(data, "little") >> fill_bits) & ((1 << (count * 7)) - 1)
     width = count * 8
-    for lane, content, low in _SPLITS:
+    for lane, shift, low, high in _SPLITS:
         if width > lane:
-            x = (x & low) | ((x & (low << content)) << (lane - content))
+            x = (x & low) | ((x & high) << shift)
     return x.to_bytes(count, "little")
 
 
-# The reverse steps: the low `content` bits of every 2·lane block hold the lower lane.
-_SPLITS = [
-    (lane, content, sum(((1 << content) - 1) << i for i in range(0, _MAX_SEPTETS * 8, 2 * lane)))
-    for lane, content, _ in reversed(_STEPS)
-]
+def _split_step(lane: int, content: int) -> tuple[int, int, int, int]:
+    # The low `content` bits of every 2·lane block hold the lower lane; the next `content`
+    # bits move up by lane - content. Both masks are made once here, not at every call.
+    low = sum(((1 << content) - 1) << i for i in range(0, _MAX_SEPTETS * 8, 2 * lane))
+    return lane, lane - content, low, low << content
+
+
+_SPLITS = [_split_step(lane, content) for lane, content, _, _ in reversed(_STEPS)]
 
 
 def unpack(data: bytes, count: int, fill_bits: int = 0) -> list[int]:

@@ -51,9 +51,10 @@ def choose_encoding(text: str) -> Encoding:
     return Encoding.GSM7 if gsm7.is_gsm7(text) else Encoding.UCS2
 
 
-def _split_gsm7(text: str, capacity: int) -> list[str]:
-    septets = gsm7.to_septets(text)
+def _split_septets(text: str, septets: bytes, capacity: int) -> tuple[list[str], list[bytes]]:
+    """Each part's text and its septets (ESC pairs kept whole)."""
     parts: list[str] = []
+    chunks: list[bytes] = []
     pos = start = 0
     while pos < len(septets):
         end = min(pos + capacity, len(septets))
@@ -63,9 +64,26 @@ def _split_gsm7(text: str, capacity: int) -> list[str]:
         chunk = septets[pos:end]
         chars = len(chunk) - chunk.count(gsm7.ESC)
         parts.append(text[start : start + chars])
+        chunks.append(chunk)
         start += chars
         pos = end
-    return parts
+    return parts, chunks
+
+
+def _split_gsm7(text: str, capacity: int) -> list[str]:
+    return _split_septets(text, gsm7.to_septets(text), capacity)[0]
+
+
+def gsm7_parts(text: str, *, ref16: bool = False) -> tuple[list[str], list[bytes]] | None:
+    """The GSM 7-bit parts of `text` with each part's septets, or None when `text` needs
+    UCS-2. One pass over the text for the PDU encoder, which needs both."""
+    if not gsm7.is_gsm7(text):
+        return None
+    septets = gsm7.to_septets_unchecked(text)
+    if len(septets) <= SINGLE_CAPACITY[Encoding.GSM7]:
+        return [text], [septets]
+    capacity = (PART_CAPACITY_REF16 if ref16 else PART_CAPACITY)[Encoding.GSM7]
+    return _split_septets(text, septets, capacity)
 
 
 def _split_ucs2(text: str, capacity: int) -> list[str]:

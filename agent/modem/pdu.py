@@ -17,7 +17,7 @@ from typing import Literal
 import msgspec
 
 from sms import gsm7, ucs2
-from sms.segment import Encoding, segment
+from sms.segment import Encoding, gsm7_parts, segment
 
 from .pdu_fields import (
     Alphabet,
@@ -207,9 +207,15 @@ def encode_submit(
             else [data[i : i + per_part] for i in range(0, len(data), per_part)]
         )
     else:
-        seg = segment(text, ref16=ref16, encoding=encoding)
-        alphabet = Alphabet.GSM7 if seg.encoding is Encoding.GSM7 else Alphabet.UCS2
-        chunks = seg.parts
+        gsm = None if encoding is Encoding.UCS2 else gsm7_parts(text, ref16=ref16)
+        if gsm is not None:
+            alphabet = Alphabet.GSM7
+            chunks, septet_chunks = gsm
+        else:
+            # UCS-2, or GSM 7-bit asked for a text that has no such form (this raises).
+            seg = segment(text, ref16=ref16, encoding=encoding or Encoding.UCS2)
+            alphabet = Alphabet.UCS2
+            chunks = seg.parts
     total = len(chunks)
     if total > MAX_PARTS:
         raise ValueError(f"message needs {total} parts, more than {MAX_PARTS}")
@@ -243,7 +249,7 @@ def encode_submit(
     for n, chunk in enumerate(chunks, 1):
         udh = concat_header(reference or 0, total, n, ref16) if total > 1 else b""
         if alphabet is Alphabet.GSM7:
-            septets = gsm7.to_septets(chunk)  # type: ignore[arg-type]
+            septets = septet_chunks[n - 1]
             fill = gsm7.fill_bits_after_header(len(udh)) if udh else 0
             ud = udh + gsm7.pack(septets, fill)
             udl = (gsm7.header_septets(len(udh)) if udh else 0) + len(septets)
@@ -274,6 +280,10 @@ def encode_submit(
 def _to_bytes(pdu: str | bytes) -> bytes:
     if isinstance(pdu, bytes):
         return pdu
+    try:
+        return bytes.fromhex(pdu)  # the common case; the checks below name what is wrong
+    except ValueError:
+        pass
     text = pdu.strip()
     if len(text) % 2:
         raise PDUError(f"hex PDU has an odd number of digits ({len(text)})", offset=len(text) // 2)

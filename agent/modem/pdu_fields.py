@@ -87,13 +87,19 @@ class Reader:
 # --- semi-octets and addresses -------------------------------------------------------
 
 
+_NIBBLE_SWAP = bytes(((b & 0x0F) << 4) | (b >> 4) for b in range(256))
+_BCD_OF = str.maketrans({"*": "A", "#": "B"})
+_ADDRESS_DIGITS = frozenset("0123456789*#")
+
+
 def encode_semi_octets(digits: str) -> bytes:
+    """Digits (and * #) as swapped BCD, an F nibble padding an odd count."""
     if len(digits) % 2:
         digits += "F"
-    return bytes.fromhex("".join(digits[i + 1] + digits[i] for i in range(0, len(digits), 2)))
+    # Read as hex, "42" is the octet 0x42; swapping its nibbles gives the semi-octets.
+    return bytes.fromhex(digits.translate(_BCD_OF)).translate(_NIBBLE_SWAP)
 
 
-_NIBBLE_SWAP = bytes(((b & 0x0F) << 4) | (b >> 4) for b in range(256))
 _BCD_EXTRA = str.maketrans({"a": "*", "b": "#", "c": "a", "d": "b", "e": "c", "f": None})
 
 
@@ -119,7 +125,7 @@ def encode_address(number: str, toa: int | None = None) -> bytes:
         packed = gsm7.pack(septets)
         return bytes([(len(septets) * 7 + 3) // 4, toa]) + packed
     digits = number.removeprefix("+")
-    if not digits or any(d not in "0123456789*#" for d in digits):
+    if not digits or not _ADDRESS_DIGITS.issuperset(digits):
         raise ValueError(f"address {number!r} must be digits, optionally after '+'")
     if len(digits) > 20:
         raise ValueError(f"address {number!r} has more than 20 digits")
