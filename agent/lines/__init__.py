@@ -6,16 +6,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from agent.bridge.runtime import LineFactory
+from agent.bridge.runtime import Line, LineFactory
+from bridge import protocol as p
 
 
 def line_factories(state_dir: Path) -> Mapping[str, LineFactory]:
-    from .modem import gammu_line, modem_line
-    from .spool import smslib_line, smstools_line
+    """Each factory imports its line's module when a line of that kind is first made, so
+    an agent with only a modem line never loads SQLAlchemy (SMSLib) or watchdog
+    (smstools3): a few MB of resident memory each on a small modem host."""
 
-    return {
-        "modem": modem_line,
-        "gammu": gammu_line,
-        "smstools": lambda push: smstools_line(push, state_dir),
-        "smslib": lambda push: smslib_line(push, state_dir),
-    }
+    def modem(push: p.ConfigPush) -> Line:
+        from .modem import modem_line
+
+        return modem_line(push)
+
+    def gammu(push: p.ConfigPush) -> Line:
+        from .modem import gammu_line
+
+        return gammu_line(push)
+
+    def smstools(push: p.ConfigPush) -> Line:
+        from .spool import smstools_line
+
+        return smstools_line(push, state_dir)
+
+    def smslib(push: p.ConfigPush) -> Line:
+        from .spool import smslib_line
+
+        return smslib_line(push, state_dir)
+
+    return {"modem": modem, "gammu": gammu, "smstools": smstools, "smslib": smslib}
