@@ -294,10 +294,8 @@ def _to_bytes(pdu: str | bytes) -> bytes:
         raise PDUError(f"not hexadecimal: {text[bad]!r} at character {bad}") from None
 
 
-class _UserData(msgspec.Struct):
-    text: str
-    data: str | None
-    udh: list[InformationElement]
+# (text, data as hex for 8-bit messages, the UDH's elements)
+_UserData = tuple[str, str | None, list[InformationElement]]
 
 
 def _read_user_data(r: Reader, alphabet: Alphabet, has_udh: bool) -> _UserData:
@@ -332,7 +330,7 @@ def _read_user_data(r: Reader, alphabet: Alphabet, has_udh: bool) -> _UserData:
             raise PDUError("UDH is longer than TP-UDL", offset=start, field="TP-UDL")
         fill = gsm7.fill_bits_after_header(header_len) if header_len else 0
         septets = gsm7.unpack_bytes(ud[header_len:], udl - skip, fill)
-        return _UserData(gsm7.decode(septets), None, elements)
+        return gsm7.decode(septets), None, elements
     if udl > 140:
         raise PDUError(f"TP-UDL {udl} exceeds 140 octets", offset=start, field="TP-UDL")
     if len(ud) < udl:
@@ -344,8 +342,8 @@ def _read_user_data(r: Reader, alphabet: Alphabet, has_udh: bool) -> _UserData:
     body = ud[header_len:udl]
     if alphabet is Alphabet.UCS2:
         # Some SMSCs pad with NULs; they are never part of the text.
-        return _UserData(ucs2.decode(body).rstrip("\x00"), None, elements)
-    return _UserData(body.decode("latin-1"), body.hex().upper(), elements)
+        return ucs2.decode(body).rstrip("\x00"), None, elements
+    return body.decode("latin-1"), body.hex().upper(), elements
 
 
 def _decode_deliver(r: Reader, smsc: str | None, first: int) -> Deliver:
@@ -354,7 +352,7 @@ def _decode_deliver(r: Reader, smsc: str | None, first: int) -> Deliver:
     pid, dcs = r.take(2, "TP-PID, TP-DCS")
     coding = decode_dcs(dcs, dcs_at)
     ts = read_timestamp(r, "TP-SCTS")
-    ud = _read_user_data(r, coding.alphabet, bool(first & 0x40))
+    text, data, udh = _read_user_data(r, coding.alphabet, bool(first & 0x40))
     return Deliver(
         smsc=smsc,
         sender=sender,
@@ -364,11 +362,11 @@ def _decode_deliver(r: Reader, smsc: str | None, first: int) -> Deliver:
         dcs=dcs,
         alphabet=coding.alphabet,
         message_class=coding.message_class,
-        text=ud.text,
-        data=ud.data,
-        concat=concat_of(ud.udh),
-        ports=ports_of(ud.udh),
-        udh=ud.udh,
+        text=text,
+        data=data,
+        concat=concat_of(udh) if udh else None,
+        ports=ports_of(udh) if udh else None,
+        udh=udh,
         more_messages=not first & 0x04,
         status_report_indication=bool(first & 0x20),
         reply_path=bool(first & 0x80),
@@ -387,7 +385,7 @@ def _decode_submit(r: Reader, smsc: str | None, first: int) -> Submit:
         validity = decode_relative_validity(r.octet("TP-VP"))
     elif vpf in (0b01, 0b11):
         r.take(7, "TP-VP")  # absolute or enhanced: not needed by anything we do
-    ud = _read_user_data(r, coding.alphabet, bool(first & 0x40))
+    text, data, udh = _read_user_data(r, coding.alphabet, bool(first & 0x40))
     return Submit(
         smsc=smsc,
         reference=mr,
@@ -397,12 +395,12 @@ def _decode_submit(r: Reader, smsc: str | None, first: int) -> Submit:
         dcs=dcs,
         alphabet=coding.alphabet,
         message_class=coding.message_class,
-        text=ud.text,
-        data=ud.data,
+        text=text,
+        data=data,
         validity_minutes=validity,
-        concat=concat_of(ud.udh),
-        ports=ports_of(ud.udh),
-        udh=ud.udh,
+        concat=concat_of(udh) if udh else None,
+        ports=ports_of(udh) if udh else None,
+        udh=udh,
         report_requested=bool(first & 0x20),
         reject_duplicates=bool(first & 0x04),
     )

@@ -44,6 +44,11 @@ class TON(enum.IntEnum):
     ABBREVIATED = 6
 
 
+# The enum's values as plain ints for the decoder's hot path (an enum lookup per field
+# is a measurable share of decoding a PDU).
+_TON_INTERNATIONAL = int(TON.INTERNATIONAL)
+_TON_ALPHANUMERIC = int(TON.ALPHANUMERIC)
+
 TOA_INTERNATIONAL = 0x91
 TOA_UNKNOWN = 0x81
 TOA_NATIONAL = 0xA1
@@ -105,8 +110,12 @@ _BCD_EXTRA = str.maketrans({"a": "*", "b": "#", "c": "a", "d": "b", "e": "c", "f
 
 def decode_semi_octets(data: bytes, count: int | None = None) -> str:
     """Swapped BCD to digits; F nibbles (padding) dropped, A–E as * # a b c."""
-    digits = data.translate(_NIBBLE_SWAP).hex().translate(_BCD_EXTRA)
-    return digits if count is None else digits[:count]
+    digits = data.translate(_NIBBLE_SWAP).hex()
+    if count is not None:
+        digits = digits[:count]
+        if digits.isdigit():  # the common case: no padding or A–E left to map
+            return digits
+    return digits.translate(_BCD_EXTRA)
 
 
 def toa_of(number: str) -> int:
@@ -140,11 +149,12 @@ def read_address(r: Reader, field: str) -> tuple[str, int]:
         raise PDUError(f"address length {length} exceeds 20 digits", offset=start, field=field)
     toa = r.octet(field)
     raw = r.take((length + 1) // 2, field)
-    if (toa >> 4) & 0x07 == TON.ALPHANUMERIC:
-        text = gsm7.decode(gsm7.unpack(raw, length * 4 // 7))
+    ton = (toa >> 4) & 0x07
+    if ton == _TON_ALPHANUMERIC:
+        text = gsm7.decode(gsm7.unpack_bytes(raw, length * 4 // 7))
         return text, toa
     digits = decode_semi_octets(raw, length)
-    if (toa >> 4) & 0x07 == TON.INTERNATIONAL and digits:
+    if ton == _TON_INTERNATIONAL and digits:
         digits = "+" + digits
     return digits, toa
 
@@ -279,6 +289,8 @@ class Ports(msgspec.Struct, frozen=True):
 
 def parse_udh(header: bytes, offset: int) -> list[InformationElement]:
     """`header` without UDHL. Raises PDUError when an element runs past the header."""
+    if len(header) == 5 and header[0] == IEI_CONCAT_8 and header[1] == 3:
+        return [InformationElement(IEI_CONCAT_8, header[2:])]  # nearly every long SMS
     elements: list[InformationElement] = []
     i = 0
     while i < len(header):
