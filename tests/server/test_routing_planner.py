@@ -8,7 +8,14 @@ from collections import Counter, defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.routing.planner import AccountRoute, LineState, Waiting, plan, why_not_taking
+from server.routing.planner import (
+    BALANCE_SLACK,
+    AccountRoute,
+    LineState,
+    Waiting,
+    plan,
+    why_not_taking,
+)
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 ACCOUNTS = {1: AccountRoute(account_id=1)}
@@ -261,7 +268,9 @@ def test_unpaced_lines_share_the_segments_evenly(sizes, lines) -> None:
     )
     totals = [sum(p for _, p, _ in log[f"agent/{n}"]) for n in range(lines)]
     assert sum(totals) == sum(sizes)  # every message went, once
-    assert max(totals) - min(totals) <= max(sizes)  # within one message of even
+    # A line may be BALANCE_SLACK segments ahead before it leaves a message to a slower
+    # one, and then take the biggest message: that is the planner's promise, no tighter.
+    assert max(totals) - min(totals) <= max(sizes) + BALANCE_SLACK
 
 
 def test_paced_lines_send_their_budget_and_no_more_every_minute() -> None:
