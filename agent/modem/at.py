@@ -1,4 +1,5 @@
-"""The AT command engine, sans-I/O (spec §1): bytes in, events out; commands in, bytes out.
+"""The AT command engine, sans-I/O (docs/at-modem.md §1): bytes in, events out; commands
+in, bytes out.
 
     engine = ATEngine()
     port.write(engine.send("AT+CSQ"))
@@ -52,7 +53,7 @@ class Prompt(msgspec.Struct, frozen=True, tag="prompt"):
 
 
 class Unsolicited(msgspec.Struct, frozen=True, tag="urc"):
-    """A URC (spec §1.5); `pdu` is the second line of +CMT/+CDS/+CBM."""
+    """A URC (docs/at-modem.md §1.5); `pdu` is the second line of +CMT/+CDS/+CBM."""
 
     name: str
     args: list[str]
@@ -69,7 +70,7 @@ class Discarded(msgspec.Struct, frozen=True, tag="discarded"):
 
 Event = Final | Info | Prompt | Unsolicited | Discarded
 
-# Prefixes that are URCs whenever they arrive (spec §1.5 URC table).
+# Prefixes that are URCs whenever they arrive (docs/at-modem.md §1.5 URC table).
 _URC_NAMES = frozenset(
     {
         "+CMTI", "+CMT", "+CDSI", "+CDS", "+CBM", "+CBMI", "+CRING", "+CLIP", "+CCWA",
@@ -87,7 +88,7 @@ _AMBIGUOUS = frozenset({"+CREG", "+CGREG", "+CEREG", "+CUSD", "+CPIN", "+CFUN"})
 _TWO_LINE = frozenset({"+CMT", "+CDS", "+CBM"})
 # Call results: final codes of ATD/ATA, URCs (call ended) otherwise.
 _CALL_RESULTS = ("NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")
-# Queries some modems answer without a final OK (Wavecom AT+CPIN?, spec §1.2).
+# Queries some modems answer without a final OK (Wavecom AT+CPIN?, docs/at-modem.md §1.2).
 _MAY_LACK_OK = ("AT+CPIN?",)
 
 _NAME = re.compile(r"^([+^#*][A-Z0-9]+|[A-Z][A-Z0-9 ]*?)\s*:\s?(.*)$", re.IGNORECASE)
@@ -97,7 +98,7 @@ _HEX_ECHO = re.compile(r"^[0-9A-Fa-f]*$")
 def split_args(text: str) -> list[str]:
     """`"SM",3,,"a,b"` -> ['SM', '3', '', 'a,b']: commas outside quotes, quotes removed.
 
-    Tolerates broken quoting (`"5E25` or `"0B,"0100701"`, spec §7.2): an unclosed quote
+    Tolerates broken quoting (`"5E25` or `"0B,"0100701"`, docs/at-modem.md §7.2): an unclosed quote
     runs to the end of the line."""
     out: list[str] = []
     current: list[str] = []
@@ -142,7 +143,7 @@ def _printable(line: str) -> bool:
 class ATEngine:
     """State of one modem conversation: what is in flight, what was echoed, the buffer.
 
-    One command at a time (spec §1.1). `send()` returns the bytes to write; events for
+    One command at a time (docs/at-modem.md §1.1). `send()` returns the bytes to write; events for
     it come out of `receive_data()` until a `Final`. A driver that gives up on a command
     (timeout) calls `expire()`.
     """
@@ -273,7 +274,7 @@ class ATEngine:
         if upper in _URC_LINES:
             return [Unsolicited(upper, [], line)]
         if name == "+CMGS" and not (self._pending or "").startswith("AT+CMGS"):
-            # Late +CMGS after a timed-out send (spec §3.2), while idle or inside the
+            # Late +CMGS after a timed-out send (docs/at-modem.md §3.2), while idle or inside the
             # answer to a later command: the last submission's MR, not that command's.
             return [Unsolicited(name, split_args(args), line)]
         if self._pending is None:

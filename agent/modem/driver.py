@@ -174,7 +174,8 @@ class ATModem:
             raise
 
     async def _cmd_busy(self, command: str) -> Response:
-        """A command that may fail while the SIM/SMS stack starts (spec §5, §2 step 9)."""
+        """A command that may fail while the SIM/SMS stack starts (docs/at-modem.md §5 and
+        §2 step 9)."""
         response = await self._cmd(command)
         for _ in range(self.config.busy_retries):
             error = response.error
@@ -409,7 +410,7 @@ class ATModem:
             await self._cmd("AT", self.config.result_timeout)
 
     def _late_cmgs(self, mr: int) -> None:
-        """+CMGS after the send timed out (spec §3.2): the part reported UNKNOWN did
+        """+CMGS after the send timed out (docs/at-modem.md §3.2): the part reported UNKNOWN did
         leave. Its MR is remembered so that its status report still finds it."""
         if self._unknown is None:
             log.info("modem on %s: late +CMGS: %d for no pending send", self.device, mr)

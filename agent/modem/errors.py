@@ -1,9 +1,10 @@
-"""+CMS ERROR and +CME ERROR codes (spec §9): meaning, class and a hint a person can act on.
+"""+CMS ERROR and +CME ERROR codes (docs/at-modem.md §9): meaning, class and a hint a person
+can act on.
 
     cms_error(304)            -> ErrorInfo(code=304, meaning="invalid PDU mode parameter", ...)
     cme_error_from_text("SIM PIN required").code == 11   # answers under AT+CMEE=2
 
-The class decides what the driver does (spec §3.3): retry later (transient), give
+The class decides what the driver does (docs/at-modem.md §3.3): retry later (transient), give
 up on this message (permanent), or stop using the modem and alert (device).
 """
 

@@ -1,4 +1,4 @@
-"""Incoming messages and status reports of one modem (spec §6, §8).
+"""Incoming messages and status reports of one modem (docs/at-modem.md §6, §8).
 
 Read, hand on, and delete only after the callback returned: a crash in between gives
 a duplicate on the next sweep, never a loss. Routed +CMT/+CDS cannot be re-read, so
@@ -122,7 +122,7 @@ class Inbox:
                 return False
             key = (message.sender, message.timestamp, message.text, message.concat)
             if key in self._recent:
-                # Handed on before, but its delete failed (port lost): spec §6.2 dedup.
+                # Handed on before, but its delete failed (port lost): docs/at-modem.md §6.2 dedup.
                 log.info("%s: %s/%s already handed on; deleting", self.device, memory, index)
                 return True
             await self.on_message(incoming_of(message, pdu, memory, index))

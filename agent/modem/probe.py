@@ -68,7 +68,7 @@ async def identify(info: PortInfo, baudrate: int = 115200, timeout: float = 1.0)
     except PortLost as exc:
         return msgspec.structs.replace(info, error=str(exc))
     try:
-        for _ in range(2):  # the first AT may only wake it (spec §2 step 1)
+        for _ in range(2):  # the first AT may only wake it (docs/at-modem.md §2 step 1)
             try:
                 if (await session.command("AT", timeout)).ok:
                     break

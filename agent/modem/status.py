@@ -1,4 +1,4 @@
-"""Parsing the answers of status queries (spec §7) and judging a modem's health. Pure.
+"""Parsing the answers of status queries (docs/at-modem.md §7) and judging a modem's health. Pure.
 
 signal(parse_csq("+CSQ: 18,99"))  -> Signal(rssi=18, dbm=-77, bars=3)
 registration("+CREG: 2,1,4CA,81DE445") -> 1
@@ -60,7 +60,7 @@ _DIGITS = re.compile(r"\d{14,17}")
 
 
 def strip_prefix(line: str) -> str:
-    """`+CGMI: "huawei"` -> `huawei` (spec §7.5: optional prefix, quotes, spaces)."""
+    """`+CGMI: "huawei"` -> `huawei` (docs/at-modem.md §7.5: optional prefix, quotes, spaces)."""
     value = re.sub(r"^\+?[A-Z]{3,5}:\s*", "", line.strip(), flags=re.IGNORECASE)
     return value.strip().strip('"').strip()
 
@@ -88,7 +88,7 @@ def rssi_dbm(rssi: int) -> int:
 
 
 def rssi_bars(rssi: int | None) -> int:
-    """0–5 bars, the way phones show it, from smsd's dBm bands (spec §7.1)."""
+    """0–5 bars, the way phones show it, from smsd's dBm bands (docs/at-modem.md §7.1)."""
     if rssi is None:
         return 0
     dbm = rssi_dbm(rssi)
@@ -186,7 +186,8 @@ def judge(status: ModemStatus) -> list[str]:
 
 
 async def query_status(device: str, ask: Callable[[str], Awaitable[str | None]]) -> ModemStatus:
-    """Ask the spec §7 queries through `ask` (the answer line or None) and judge them."""
+    """Ask the queries of docs/at-modem.md §7 through `ask` (the answer line or None) and
+    judge them."""
     cpin = await ask("AT+CPIN?")
     rssi = parse_csq(await ask("AT+CSQ") or "")
     registrations = [await ask(c) for c in ("AT+CREG?", "AT+CGREG?", "AT+CEREG?")]

@@ -1,7 +1,7 @@
 """The virtual modem's brain, sans-I/O: command bytes in, answer bytes (with delays) out.
 
 It plays a GSM modem in PDU mode closely enough for our driver, libgammu and smsd:
-echo on at power-up, the init commands of spec §2, AT+CMGS with the `> ` prompt,
+echo on at power-up, the init commands of docs/at-modem.md §2, AT+CMGS with the `> ` prompt,
 SIM storage with +CMTI, routed +CMT/+CDS, stored +CDSI reports, and fault switches
 (`VirtualConfig`). virtual.py puts it behind a pseudo-terminal.
 """

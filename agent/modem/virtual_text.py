@@ -1,5 +1,5 @@
 """Text mode (AT+CMGF=1) for the virtual modem: what a program that never switches to
-PDU mode sees. Our driver does not use it (spec §4); other peers might."""
+PDU mode sees. Our driver does not use it (docs/at-modem.md §4); other peers might."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ class Line(Protocol):
 
 
 def classify_fail_reason(text: str) -> str:
-    """Machine code for an smsd `Fail_reason:` (shared/specs/smstools3.md §4.2) or an
+    """Machine code for an smsd `Fail_reason:` (docs/smstools3.md §4.2) or an
     SMSLib failure: modem answers keep their number, file problems are `rejected`."""
     t = text.strip()
     # smsd 3.1.21 appends its explanation: "+CMS ERROR: 38 (Network out of order)".

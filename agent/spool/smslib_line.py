@@ -1,5 +1,5 @@
 """The SMSLib line: jobs become `smsserver_out` rows for SMSLib's SMSServer, row status
-changes and `smsserver_in` rows become events (shared/specs/smslib-tables.md).
+changes and `smsserver_in` rows become events (docs/smslib.md).
 
 SMSLib offers no notification, so the line polls every `poll_seconds`, with at most two
 indexed queries per round: the pending outbound rows by primary key, and inbound rows
@@ -308,7 +308,7 @@ class SmslibLine:
             p.seen_queued = True
             self._save(p)
         if status == "U" and p.seen_queued and not p.requeue_reported:
-            # Q -> U: SMSServer restarted mid-send (spec §4.1), or has no such gateway.
+            # Q -> U: SMSServer restarted mid-send (docs/smslib.md §4.1), or has no such gateway.
             p.requeue_reported = True
             self._save(p)
             await self._emit(

@@ -1,4 +1,4 @@
-"""SMSLib 3.5 SMSServer tables (shared/specs/smslib-tables.md §2, §5) as SQLAlchemy Core.
+"""SMSLib 3.5 SMSServer tables (docs/smslib.md §2, §5) as SQLAlchemy Core.
 
 The agent never creates or alters these tables on a site (SMSServer owns them);
 `create` exists for tests and for setting up a fresh SMSServer database. Table names

@@ -8,7 +8,7 @@ files smsd writes into `sent/`, `failed/`, `incoming/` and `report/`.
 
 A file smsd would not accept, or a file we cannot read, raises SpoolFileError, which
 says what is wrong (and on which line); nothing else is raised. See
-shared/specs/smstools3.md for the format (section numbers below refer to it).
+docs/smstools3.md for the format (section numbers below refer to it).
 """
 
 from __future__ import annotations

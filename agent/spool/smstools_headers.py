@@ -1,5 +1,5 @@
 """The shape every smstools3 spool file shares: `Name: value` headers up to the first
-empty line, then the body, whose charset `Alphabet:` names (shared/specs/smstools3.md
+empty line, then the body, whose charset `Alphabet:` names (docs/smstools3.md
 §2.3, §4.3). Pure; malformed input raises SpoolFileError."""
 
 from __future__ import annotations

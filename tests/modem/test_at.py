@@ -1,4 +1,4 @@
-"""The AT engine: feed these bytes, expect these events (spec §1)."""
+"""The AT engine: feed these bytes, expect these events (docs/at-modem.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""+CMS/+CME tables (spec §9): meaning, class, and a hint for the person."""
+"""+CMS/+CME tables (docs/at-modem.md §9): meaning, class, and a hint for the person."""
 
 from __future__ import annotations
 

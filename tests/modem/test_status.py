@@ -1,4 +1,4 @@
-"""Parsing status answers of real modems (spec §7) and judging health."""
+"""Parsing status answers of real modems (docs/at-modem.md §7) and judging health."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ SMSD = "/usr/sbin/smsd"
 class Smsd:
     def __init__(self, root: Path, modem: FakeModem, *, queue: str | None = None) -> None:
         """With `queue`, smsd.conf gets a `[queues]` section with that one queue, which
-        modem GSM1 serves (the way a site pins messages to a modem, spec §6)."""
+        modem GSM1 serves (the way a site pins messages to a modem, docs/smstools3.md §6)."""
         self.root = root
         self.modem = modem
         for d in ("outgoing", "checked", "sent", "failed", "incoming", "pdu", "state"):

@@ -1,5 +1,5 @@
 """A small stand-in for SMSLib 3.5's SMSServer, doing to the tables what the spec says
-it does (shared/specs/smslib-tables.md §4): take `U` rows (priority DESC, id), mark
+it does (docs/smslib.md §4): take `U` rows (priority DESC, id), mark
 them `Q`, then `S` (sent_date, ref_no, gateway_id) or count an error and go back to `U`
 until `errors > retries` makes them `F`; insert received messages and status reports
 into the inbound table; with update_outbound_on_statusreport also mark the outbound

@@ -1,4 +1,4 @@
-"""The smstools3 file codec, against the spec's examples (shared/specs/smstools3.md §11)
+"""The smstools3 file codec, against the documented examples (docs/smstools3.md §11)
 and files written by the real smsd 3.1.21 (tests/spool/data/*.smsd, produced in its
 modem_disabled test mode)."""
 
@@ -355,7 +355,8 @@ def test_any_bytes_either_parse_or_raise_spool_file_error(data: bytes) -> None:
 
 
 def test_failed_file_from_real_smsd_after_cms_error_has_smsd_explanation() -> None:
-    # Reality (3.1.21) vs spec §4.2: smsd appends "(explanation)" to the modem's answer.
+    # Reality (3.1.21) vs docs/smstools3.md §4.2: smsd appends "(explanation)" to the
+    # modem's answer.
     failed = parse_failed(smsd_file("failed-cms-error.smsd"))
     assert failed.fail_reason == "+CMS ERROR: 38 (Network out of order)"
     assert failed.modem == "GSM1"

@@ -1,7 +1,7 @@
 """O2 Czech Republic "SMS Connector", HTTP GET/POST interface: the pure part. Parameters,
 the key=value answers, and what each answer makes of a message. No I/O.
 
-See /work/shared/specs/o2-sms-connector.md; section numbers below refer to it.
+See docs/o2.md; section numbers below refer to it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """smsbrana.cz "SMS Connect": the pure part. Request parameters, authentication, the answer's
 XML, what each error code means for a message. No I/O; the client feeds it bytes.
 
-See /work/shared/specs/smsbrana.md; section numbers below refer to it.
+See docs/smsbrana.md; section numbers below refer to it.
 """
 
 from __future__ import annotations

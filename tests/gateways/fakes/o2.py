@@ -1,4 +1,4 @@
-"""A fake O2 SMS Connector (HTTP GET/POST) following /work/shared/specs/o2-sms-connector.md
+"""A fake O2 SMS Connector (HTTP GET/POST) following docs/o2.md
 §5: HTTPS that requires a client certificate signed by the test CA, each accepted
 certificate mapped to one BA ID, a FIFO receive/confirm queue per BA, send validation, and
 test hooks. Error codes the spec does not know are invented and marked FAKE_*.

@@ -1,4 +1,4 @@
-"""A fake smsbrana.cz SMS Connect server following /work/shared/specs/smsbrana.md §5.
+"""A fake smsbrana.cz SMS Connect server following docs/smsbrana.md §5.
 
 Served for real over HTTP by fakes/httpserver.py. It checks what the real service checks,
 in the order of §5 (login → IP → time/salt/hash or password → action → send rules), and
