@@ -1,9 +1,9 @@
 """What a line takes (jobs) and gives back (events), for the spool lines.
 
-The bridge protocol (agent/bridge/protocol.py) does not exist yet; these Structs are the
-spool lines' side of it, shaped after the message lifecycle in DESIGN.md
-(dispatched → sent → delivered, or failed with a reason; received), so that a bridge
-can forward them without caring which kind of line produced them.
+These Structs are the spool lines' own words for the message lifecycle (dispatched →
+sent → delivered, or failed with a reason; received); agent/lines/spool.py turns them into
+the bridge protocol's events (bridge/protocol.py), so the spool code does not depend on the
+wire format.
 
 A line hands each event to an async callback and treats the event as delivered only
 when the callback returns: the callback stores it durably (the bridge's outbox) or
