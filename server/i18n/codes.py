@@ -63,3 +63,23 @@ STATE_NAMES = (
     N_("pending"),
     N_("unknown"),
 )
+
+# Words agents report that a page shows as they come (a modem's registration and SIM, a
+# line's detail): translated when known, else shown as reported (docs/i18n.md).
+TERMS = frozenset(
+    {
+        N_("home"),
+        N_("roaming"),
+        N_("searching"),
+        N_("denied"),
+        N_("not-registered"),
+        N_("emergency-only"),
+        N_("unknown"),
+        N_("READY"),
+        N_("SIM PIN"),
+        N_("SIM PUK"),
+        N_("not inserted"),
+        N_("ready"),
+        N_("opening the modem"),
+    }
+)

@@ -34,11 +34,12 @@ from .forms import (
     parse_account,
     values_of,
 )
+from .i18n import locale_for
 from .render import page
 from .session import UserDep, WebUser, form_of
 
 AccountId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
-TEST_TEXT = "smsbridge test message"
+TEST_TEXT = N_("smsbridge test message")
 DONE = {
     "created": N_("Account %(name)s created."),
     "saved": N_("Account %(name)s saved."),
@@ -208,9 +209,12 @@ async def delete_account(
 
 
 @get("/accounts/{account_id:int}/test")
-async def test_form(server: ServerDep, user: UserDep, account_id: AccountId) -> Template:
+async def test_form(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], account_id: AccountId
+) -> Template:
     account = await api_accounts.read(server, user.caller, account_id)
-    values = {"to": "", "text": TEST_TEXT}
+    text = locale_for(request, (user.language, user.time_zone)).gettext(TEST_TEXT)
+    values = {"to": "", "text": text}
     return page("account_test.html", user, account=account, values=values, errors={})
 
 

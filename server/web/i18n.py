@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from ..i18n import choose, reasons
 from ..i18n.catalogue import SOURCE_LANGUAGE
-from ..i18n.codes import Said
+from ..i18n.codes import TERMS, Said
 from ..i18n.formats import PageLocale
 
 OWN = "i18n_own"  # the context key page() fills with the user's (language, time zone)
@@ -97,6 +97,14 @@ def _when(ctx: Context, when: dt.datetime | str | None, zone: bool = True) -> st
 
 
 @pass_context
+def _term(ctx: Context, value: str | None) -> str:
+    """A word an agent reported: translated when it is one the catalogue knows."""
+    if not value:
+        return ""
+    return _locale(ctx).gettext(value) if value in TERMS else value
+
+
+@pass_context
 def _reason(ctx: Context, text: str | None) -> str:
     """A routing reason (a message's detail, a line's why_not) in the page's language."""
     return reasons.translate(text, _locale(ctx).gettext)
@@ -140,6 +148,7 @@ def install(engine: JinjaTemplateEngine) -> None:
         say=_say,
         when=_when,
         reason=_reason,
+        term=_term,
         clock=_clock,
         number=_number,
         page_language=_page_language,
