@@ -95,3 +95,15 @@ def test_strict_mode_marks_a_string_the_catalogue_lacks():
 def test_every_marked_string_has_its_czech_translation(capsys):
     """`scripts/i18n.sh check`: fails on a new string until it is in cs/messages.po."""
     assert tool.check() == 0, capsys.readouterr().out
+
+
+def test_settings_refuse_an_unknown_time_zone_or_language_by_name():
+    from server.settings import SettingsError, build
+
+    assert build({}, {}).default_language == "cs"
+    assert build({}, {}).time_zone == "Europe/Prague"
+    with pytest.raises(SettingsError, match="time_zone: 'Mars/Base' is not a known IANA"):
+        build({"time_zone": "Mars/Base"}, {})
+    with pytest.raises(SettingsError, match="default_language"):
+        build({"default_language": "de"}, {})
+    assert not choose.is_zone("../../etc/passwd")
