@@ -15,7 +15,7 @@ from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 
-from ..i18n import choose, reasons
+from ..i18n import choose, problems, reasons
 from ..i18n.catalogue import SOURCE_LANGUAGE
 from ..i18n.codes import TERMS, Said
 from ..i18n.formats import PageLocale
@@ -97,6 +97,12 @@ def _when(ctx: Context, when: dt.datetime | str | None, zone: bool = True) -> st
 
 
 @pass_context
+def _problem(ctx: Context, text: str) -> str:
+    """A configuration problem (accounts/config.py) in the page's language."""
+    return problems.translate(text, _locale(ctx).gettext)
+
+
+@pass_context
 def _term(ctx: Context, value: str | None) -> str:
     """A word an agent reported: translated when it is one the catalogue knows."""
     if not value:
@@ -149,6 +155,7 @@ def install(engine: JinjaTemplateEngine) -> None:
         when=_when,
         reason=_reason,
         term=_term,
+        problem=_problem,
         clock=_clock,
         number=_number,
         page_language=_page_language,

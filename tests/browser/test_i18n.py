@@ -130,8 +130,23 @@ async def test_every_page_reads_in_czech_and_in_english_with_nothing_untranslate
                     {"cs": "přijato", "en": "received"}[language], timeout=30_000
                 )
             await visit(page, screenshots, language, name, heading[language])
+        # A configuration refused: each problem beside its line, in the page's language.
+        await page.goto(f"{server.url}/accounts/{account['id']}")
+        await page.locator("#config").fill("device = dev/x\nbaudrate = 115200\npin = 1234")
+        await page.get_by_role("button", name={"cs": "Uložit", "en": "Save"}[language]).click()
+        await expect(page.locator('.config-lines li[data-line="1"]')).to_contain_text(
+            {
+                "cs": "řádek 1: 'device' musí být absolutní cesta (začínající /), ne 'dev/x'",
+                "en": "line 1: 'device' must be an absolute path (starting with /), not 'dev/x'",
+            }[language]
+        )
+        await expect(page.locator("#config-errors")).to_contain_text(
+            {"cs": "chybí povinný klíč 'agent'", "en": "missing required key 'agent'"}[language]
+        )
+        edit = {"cs": "Upravit GSM1", "en": "Edit GSM1"}[language]
+        await visit(page, screenshots, language, "account-config-error", edit)
         await page.context.close()
-        assert unexpected(errors, 404) == []
+        assert unexpected(errors, 404, 422) == []
 
 
 async def test_a_reply_from_the_conversation_goes_out_through_the_virtual_modem(

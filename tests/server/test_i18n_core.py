@@ -107,3 +107,28 @@ def test_settings_refuse_an_unknown_time_zone_or_language_by_name():
     with pytest.raises(SettingsError, match="default_language"):
         build({"default_language": "de"}, {})
     assert not choose.is_zone("../../etc/passwd")
+
+
+BAD_CONFIGS = [
+    ("url", "url = https://sms.example/send?to=[PHONE]\nspeed = fast\nnonsense"),
+    ("smsbrana", "login = a\nhash = maybe\nurl = ftp://x\nlogin = b"),
+    ("modem", "device = dev/x\nbaudrate = fast\npin = 12\nagent = nobody\nline1.pin = 1"),
+    ("modem", "device = /dev/x\nbaudrate = 1\nagent = \nline2.colour = red\npassword = x"),
+    ("smslib", "sqlDriver = foo\nsqlURL = nope\nsqlUser = u\nsqlPassword = (set)\ngatewayId = "),
+    ("modem", "device = /dev/x\nbaudrate = 1\nagent = a\nline2.agent = a\nfallback = web"),
+    ("url", "url = https://x/[PHONE]/[MSG]\nline2.url = https://y"),
+]
+
+
+@pytest.mark.parametrize(("gateway", "text"), BAD_CONFIGS)
+def test_every_configuration_problem_the_checker_finds_reads_in_czech(gateway, text):
+    from server.accounts.config import AccountConfigError, parse_config
+    from server.i18n import problems
+    from sms.model import GatewayType
+
+    with pytest.raises(AccountConfigError) as caught:
+        parse_config(GatewayType(gateway), text, agents=["a"], stored_secrets={}, fallbacks=[])
+    _ = PageLocale("cs", "UTC", strict=True).gettext
+    for problem in caught.value.problems:
+        czech = problems.translate(problem.message, _)
+        assert czech != problem.message and "⟦" not in czech, problem.message
