@@ -63,6 +63,11 @@ class Strict(gettext.NullTranslations):
             return UNTRANSLATED.format(msgid1 if n == 1 else msgid2)
         return self._inner.ngettext(msgid1, msgid2, n)
 
+    def pgettext(self, context: str, message: str) -> str:
+        if self._check and not self._known(f"{context}\x04{message}"):
+            return UNTRANSLATED.format(message)
+        return self._inner.pgettext(context, message)
+
 
 @cache
 def strict_translations(language: str) -> gettext.NullTranslations:

@@ -27,6 +27,10 @@ class PageLocale:
     def gettext(self, message: str) -> str:
         return self.catalogue.gettext(message)
 
+    def pgettext(self, context: str, message: str) -> str:
+        """One English word, two Czech ones (an account's "Name" is Název, a user's Jméno)."""
+        return self.catalogue.pgettext(context, message)
+
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.catalogue.ngettext(singular, plural, n)
 

@@ -22,7 +22,13 @@ from babel.messages.pofile import read_po, write_po
 from .catalogue import DOMAIN, LANGUAGES, SOURCE_LANGUAGE, po_path
 
 SERVER = Path(__file__).resolve().parents[1]
-KEYWORDS = {"gettext": None, "_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {
+    "gettext": None,
+    "_": None,
+    "N_": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+}
 HEADER = "Translations of the smsbridge pages. Update with `scripts/i18n.sh update`."
 
 

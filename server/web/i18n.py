@@ -60,6 +60,11 @@ def _gettext(ctx: Context, message: str, **variables: Any) -> str:
 
 
 @pass_context
+def _pgettext(ctx: Context, context: str, message: str, **variables: Any) -> str:
+    return _format(ctx, _locale(ctx).pgettext(context, message), variables)
+
+
+@pass_context
 def _say(ctx: Context, text: Said | str | None) -> str:
     """A Said (or a bare msgid) in the page's language. An API error's English detail is
     the whole text in English and follows the sentence elsewhere."""
@@ -151,6 +156,7 @@ def install(engine: JinjaTemplateEngine) -> None:
         gettext=_gettext,
         _=_gettext,
         ngettext=_ngettext,
+        pgettext=_pgettext,
         say=_say,
         when=_when,
         reason=_reason,
