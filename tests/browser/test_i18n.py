@@ -24,7 +24,7 @@ from tests.integration.system import running_system
 
 from .conftest import DESKTOP
 from .test_pages import unexpected
-from .untranslated import assert_translated
+from .untranslated import assert_translated, english_left, untranslated
 
 pytestmark = pytest.mark.peer("chromium")
 
@@ -233,3 +233,19 @@ async def test_times_are_in_prague_on_both_sides_of_the_spring_change_with_the_z
             await assert_translated(page, language)
             await page.screenshot(path=screenshots / f"{language}-messages-dst.png", full_page=True)
             await page.context.close()
+
+
+async def test_the_check_finds_what_was_left_untranslated_and_spares_user_content(
+    browser: Browser,
+):
+    page, _ = await new_page(browser, "cs")
+    await page.set_content(
+        '<html lang="cs"><body><h1>Zprávy</h1><p>Times in ⟦Europe⟧</p>'
+        '<p translate="no">Meet you there</p><p lang="en">the detail</p>'
+        "<p>Not sent yet</p><code>the key</code></body></html>"
+    )
+    assert await untranslated(page) == ["Europe"]
+    assert await english_left(page) == ["Not sent yet"]
+    with pytest.raises(AssertionError, match="Europe"):
+        await assert_translated(page, "cs")
+    await page.context.close()
