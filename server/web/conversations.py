@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from sms.model import Direction
-from sms.phone import PhoneNumberError, normalize
+from sms.phone import NumberKind, PhoneNumberError, normalize
 
 from ..api import accounts as api_accounts
 from ..api import messages as api_messages
@@ -34,6 +34,13 @@ from .session import UserDep, WebUser, form_of
 THREAD = 200  # the newest this many; older ones are on the messages page and the API
 REFRESH_SECONDS = 3
 Number = Annotated[str, PathParameter(min_length=1, max_length=64)]
+
+
+def is_number(peer: str) -> bool:
+    try:
+        return normalize(peer).kind is not NumberKind.ALPHANUMERIC
+    except PhoneNumberError:
+        return False
 
 
 def peer_of(raw: str) -> str:
@@ -80,6 +87,7 @@ async def _context(server: Server, user: WebUser, peer: str) -> dict[str, Any]:
         "messages": await _outs(server, rows),
         "account_names": {a.id: a.name for a in accounts},
         "reply_account": reply_account(rows, usable),
+        "can_reply": user.caller.can_send and is_number(peer),
         "refresh": REFRESH_SECONDS,
     }
 

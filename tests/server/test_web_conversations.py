@@ -59,6 +59,7 @@ async def test_the_thread_holds_both_directions_oldest_first_and_the_reply_takes
 
 async def test_an_empty_or_undeliverable_reply_is_refused_beside_the_box(api: Api, admin):
     page = await admin.get("/conversations/Alza.cz")
+    assert 'id="reply"' not in page.text and "A sender name, not a number" in page.text
     empty = await admin.post(
         "/conversations/Alza.cz", data={"_csrf": csrf_of(page.text), "text": " "}
     )
