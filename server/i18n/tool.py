@@ -10,6 +10,7 @@ table. A new string is then in cs/…/messages.po with an empty msgstr, to trans
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ KEYWORDS = {
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
 }
+HEADER_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 HEADER = "Translations of the smsbridge pages. Update with `scripts/i18n.sh update`."
 
 
@@ -86,6 +88,11 @@ def update() -> int:
             catalog = Catalog(locale=language, domain=DOMAIN, header_comment=f"# {HEADER}")
         catalog.update(template, no_fuzzy_matching=True)
         catalog.fuzzy = False
+        # A fixed header: two branches that each ran `update` merge without a conflict in it.
+        catalog.project, catalog.version = "smsbridge", "0.1"
+        catalog.creation_date = catalog.revision_date = HEADER_DATE
+        catalog.last_translator = catalog.language_team = f"smsbridge ({language})"
+        catalog.msgid_bugs_address = ""
         with path.open("wb") as f:
             # No line numbers: an edit elsewhere in a file does not touch the catalogue.
             write_po(
