@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 from sqlalchemy.engine import make_url
 
+from .i18n.choose import is_zone
+
 DEFAULT_DB = "sqlite:///smsbridge.sqlite"
 KEY_FILE_NAME = "smsbridge.key"
 
@@ -29,6 +31,16 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "*"): behind them the session cookie is Secure and the login throttle sees the
     # client's address, not the proxy's.
     forwarded_allow_ips: str = "127.0.0.1"
+    # The pages: their language when neither the user nor the browser chose one, and the
+    # time zone of the times they show when the user chose none.
+    default_language: Literal["cs", "en"] = "cs"
+    time_zone: str = "Europe/Prague"
+    # Tests: a string missing from a catalogue shows as ⟦msgid⟧ instead of in English.
+    strict_translations: bool = False
+
+    def __post_init__(self) -> None:
+        if not is_zone(self.time_zone):
+            raise ValueError(f"time_zone: {self.time_zone!r} is not a known IANA time zone")
 
     def key_path(self) -> Path:
         if self.key_file:

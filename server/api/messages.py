@@ -197,6 +197,11 @@ async def send(
 async def preview_message(
     server: ServerDep, caller: CallerDep, data: JSONBody[PreviewIn]
 ) -> PreviewOut:
+    return await preview(server, caller, data)
+
+
+async def preview(server: Server, caller: Caller, data: PreviewIn) -> PreviewOut:
+    """What a text becomes through its account (the API's and the pages' preview)."""
     to = recipient(data.to) if data.to is not None else None
     account = await choose_account(server, caller, data.account)
     comp = compose(data.text, strip=account.strip_diacritics, gateway=account.gateway)

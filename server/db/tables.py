@@ -57,6 +57,10 @@ class User(Base):
     # For the web pages: a password hash (argon2/scrypt string) set by an admin; None
     # means the user logs in with the token only.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # The pages' language ("cs", "en") and time zone (IANA) this user chose; None: the
+    # browser's language, the server's default_language and time_zone.
+    language: Mapped[str | None] = mapped_column(String(8))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -14,7 +14,9 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
 from ..api.errors import ApiError
-from . import accounts, agents, login, messages, users
+from ..i18n.catalogue import N_
+from ..i18n.codes import Said, said, said_error
+from . import accounts, agents, conversations, login, messages, preferences, users
 from .render import STATIC, page, template_config
 from .session import CsrfRejected, LoginRequired, provide_user
 
@@ -37,6 +39,11 @@ HEADERS = [
 ]
 
 
+REFUSED = N_("Refused")
+SERVER_ERROR = N_("Server error")
+FAILED = N_("The server failed; see its log.")
+
+
 def _to_login(request: Request[Any, Any, Any], _: LoginRequired) -> Response[Any]:
     target = request.url.path
     if request.url.query:
@@ -47,32 +54,33 @@ def _to_login(request: Request[Any, Any, Any], _: LoginRequired) -> Response[Any
     return Redirect("/login", query_params={"next": target}, status_code=303)
 
 
-def _error(status: int, title: str, detail: str) -> Template:
+def _error(status: int, title: str, detail: Said) -> Template:
     return page("error.html", None, status=status, title=title, detail=detail)
 
 
 def _csrf(_: Request[Any, Any, Any], __: CsrfRejected) -> Template:
     return _error(
         403,
-        "Form refused",
-        "The form was not from this page or has expired. Reload the page and try again.",
+        N_("Form refused"),
+        said(N_("The form was not from this page or has expired. Reload the page and try again.")),
     )
 
 
 def _api(_: Request[Any, Any, Any], exc: ApiError) -> Template:
-    titles = {403: "Not allowed", 404: "Not found"}
-    return _error(exc.status, titles.get(exc.status, "Refused"), exc.detail)
+    titles = {403: N_("Not allowed"), 404: N_("Not found")}
+    return _error(exc.status, titles.get(exc.status, REFUSED), said_error(exc.error, exc.detail))
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Template:
     if exc.status_code >= 500:
-        return _error(exc.status_code, "Server error", "The server failed; see its log.")
-    return _error(exc.status_code, "Refused", exc.detail or "The request was refused.")
+        return _error(exc.status_code, SERVER_ERROR, said(FAILED))
+    refused = N_("The request was refused.")
+    return _error(exc.status_code, REFUSED, Said(refused, detail=exc.detail or ""))
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Template:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _error(500, "Server error", "The server failed; see its log.")
+    return _error(500, SERVER_ERROR, said(FAILED))
 
 
 def web_router() -> Router:
@@ -98,6 +106,12 @@ def web_router() -> Router:
         users.users_page,
         users.create_user,
         users.set_password,
+        preferences.settings_page,
+        conversations.preview,
+        conversations.conversation_page,
+        conversations.conversation_thread,
+        conversations.reply,
+        preferences.save_settings,
         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
     ]
     return Router(

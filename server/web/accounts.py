@@ -21,6 +21,8 @@ from ..api.auth import ServerDep
 from ..api.errors import ApiError, forbidden
 from ..api.schemas import MAX_ID, AccountPatch, SendIn
 from ..db.tables import User
+from ..i18n.catalogue import N_
+from ..i18n.codes import Said, said, said_error
 from ..runtime import Server
 from .confighelp import gateway_help, secret_states
 from .forms import (
@@ -32,16 +34,17 @@ from .forms import (
     parse_account,
     values_of,
 )
+from .i18n import locale_for
 from .render import page
 from .session import UserDep, WebUser, form_of
 
 AccountId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
-TEST_TEXT = "smsbridge test message"
+TEST_TEXT = N_("smsbridge test message")
 DONE = {
-    "created": "Account {name} created.",
-    "saved": "Account {name} saved.",
-    "deleted": "Account {name} deleted.",
-    "default": "{name} is now the default account for sending.",
+    "created": N_("Account %(name)s created."),
+    "saved": N_("Account %(name)s saved."),
+    "deleted": N_("Account %(name)s deleted."),
+    "default": N_("%(name)s is now the default account for sending."),
 }
 
 
@@ -64,7 +67,7 @@ async def accounts_page(
 ) -> Template:
     accounts = await api_accounts.visible_accounts(server, user.caller)
     online = {a.name: a.online for a in await overview(server)} if user.caller.is_admin else {}
-    notice = DONE[done].format(name=name or "") if done in DONE else None
+    notice = said(DONE[done], name=name or "") if done in DONE else None
     return page(
         "accounts.html",
         user,
@@ -206,9 +209,12 @@ async def delete_account(
 
 
 @get("/accounts/{account_id:int}/test")
-async def test_form(server: ServerDep, user: UserDep, account_id: AccountId) -> Template:
+async def test_form(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], account_id: AccountId
+) -> Template:
     account = await api_accounts.read(server, user.caller, account_id)
-    values = {"to": "", "text": TEST_TEXT}
+    text = locale_for(request, (user.language, user.time_zone)).gettext(TEST_TEXT)
+    values = {"to": "", "text": text}
     return page("account_test.html", user, account=account, values=values, errors={})
 
 
@@ -219,11 +225,11 @@ async def send_test(
     form = await form_of(request, user)
     account = await api_accounts.read(server, user.caller, account_id)
     values = {"to": form.get("to", "").strip(), "text": form.get("text", "")}
-    errors: dict[str, str] = {}
+    errors: dict[str, Said] = {}
     if not values["to"]:
-        errors["to"] = "a number to send to is needed"
+        errors["to"] = said(N_("a number to send to is needed"))
     if not values["text"]:
-        errors["text"] = "a text is needed"
+        errors["text"] = said(N_("a text is needed"))
     if not errors:
         try:
             sent = await api_messages.send(
@@ -235,7 +241,7 @@ async def send_test(
             if exc.status in (401, 403, 404):
                 raise
             field = "to" if exc.detail.startswith("to:") else "text"
-            errors[field] = exc.detail.split(": ", 1)[-1]
+            errors[field] = said_error(exc.error, exc.detail.split(": ", 1)[-1])
         else:
             query = {"account": str(account_id), "sent": sent.id}
             return Redirect("/messages", query_params=query, status_code=303)

@@ -18,6 +18,7 @@ from ..accounts.config import (
     is_secret,
 )
 from ..gateways.smsbrana.protocol import ERRORS as SMSBRANA_ERRORS
+from ..i18n.catalogue import N_
 
 
 class KeyHelp(msgspec.Struct, frozen=True):
@@ -37,7 +38,7 @@ class GatewayHelp(msgspec.Struct, frozen=True):
     routing: list[KeyHelp] = []
 
 
-LINES_NOTE = (
+LINES_NOTE = N_(
     "More modems for this account: repeat the keys with a prefix, e.g. line2.agent, "
     "line2.device, line2.pin (line 2, maybe on another agent); line2.per_minute paces it."
 )

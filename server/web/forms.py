@@ -11,10 +11,13 @@ import msgspec
 from ..accounts.config import AccountConfigError
 from ..api.errors import ApiError
 from ..api.schemas import AccountIn, AccountOut, AccountPatch
+from ..i18n.catalogue import N_
+from ..i18n.codes import Said, said, said_error
 
 FLAGS = ("strip_diacritics", "default", "poll_incoming")
 # The API's error codes that belong to one field of the form.
 FIELD_OF_ERROR = {"invalid_number": "phone", "unknown_owner": "owner", "name_taken": "name"}
+INVALID = N_("This value is not valid.")
 _PATH = re.compile(r"^(?P<why>.*?)(?: - at `\$\.(?P<field>\w+)`)?$")
 
 
@@ -25,10 +28,10 @@ class ConfigLine(msgspec.Struct):
 
 
 class FormErrors(msgspec.Struct):
-    fields: dict[str, str] = {}
+    fields: dict[str, Said] = {}
     config_lines: list[ConfigLine] = []  # the whole text, numbered, when a line is wrong
     config_other: list[str] = []  # problems of no one line (a missing key)
-    general: str | None = None
+    general: Said | None = None
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.config_other or self.general or self.config_lines)
@@ -57,15 +60,15 @@ def parse_account(values: Mapping[str, object]) -> tuple[AccountIn | None, FormE
         why = found.group("why") if found else str(exc)
         if field:
             return None, FormErrors(fields={field: _plain(field, why)})
-        return None, FormErrors(general=str(exc))
+        return None, FormErrors(general=Said(INVALID, detail=str(exc)))
 
 
-def _plain(field: str, why: str) -> str:
+def _plain(field: str, why: str) -> Said:
     if field == "name" and "length >= 1" in why:
-        return "a name is needed"
+        return said(N_("a name is needed"))
     if field == "gateway":
-        return "choose a gateway"
-    return why
+        return said(N_("choose a gateway"))
+    return Said(INVALID, detail=why)
 
 
 def as_patch(data: AccountIn) -> AccountPatch:
@@ -77,8 +80,8 @@ def api_errors(exc: ApiError) -> FormErrors:
     field = FIELD_OF_ERROR.get(exc.error)
     if field:
         detail = exc.detail.removeprefix(f"{field}: ")
-        return FormErrors(fields={field: detail})
-    return FormErrors(general=exc.detail)
+        return FormErrors(fields={field: said_error(exc.error, detail)})
+    return FormErrors(general=said_error(exc.error, exc.detail))
 
 
 def config_errors(text: str, exc: AccountConfigError) -> FormErrors:

@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from ..api.auth import ServerDep
 from ..db.tables import User
+from ..i18n.catalogue import N_
+from ..i18n.codes import said
 from ..passwords import hash_password, verify_password
 from ..runtime import Server
 from ..tokens import hash_token
@@ -29,8 +31,8 @@ from .session import (
     user_by_id,
 )
 
-FAILED = "Unknown user or wrong password (or token)."
-THROTTLED = "Too many failed logins from this address: try again in {seconds} s."
+FAILED = N_("Unknown user or wrong password (or token).")
+THROTTLED = N_("Too many failed logins from this address: try again in %(seconds)s s.")
 
 
 @cache
@@ -101,7 +103,7 @@ async def login(server: ServerDep, request: Request[Any, Any, Any]) -> Template 
             status=429,
             next=target,
             name=name,
-            error=THROTTLED.format(seconds=math.ceil(wait)),
+            error=said(THROTTLED, seconds=math.ceil(wait)),
         )
     user: User | None = None
     if token:
@@ -117,7 +119,7 @@ async def login(server: ServerDep, request: Request[Any, Any, Any]) -> Template 
             status=401,
             next=target,
             name=name,
-            error=FAILED,
+            error=said(FAILED),
         )
     server.logins.succeeded(who)
     # A new session (and CSRF token) on login: nothing set before it carries over.

@@ -10,6 +10,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from .i18n import OWN, install
 from .session import CSRF_FIELD, WebUser
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -17,7 +18,7 @@ STATIC = Path(__file__).parent / "static"
 
 
 def template_config() -> TemplateConfig:
-    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=install)
 
 
 def page(
@@ -34,4 +35,5 @@ def page(
     token = user.csrf if user else (csrf or "")
     base = {"user": user.caller if user else None, "csrf": token, **context}
     base["csrf_field"] = CSRF_FIELD
+    base[OWN] = (user.language, user.time_zone) if user else (None, None)
     return Template(template_name=template, context=base, status_code=status, cookies=cookies)

@@ -95,6 +95,9 @@ class WebUser(msgspec.Struct, frozen=True):
 
     caller: Caller
     csrf: str
+    # The user's own choices for the pages (None: the browser's, else the server's).
+    language: str | None = None
+    time_zone: str | None = None
 
 
 async def user_by_id(server: Server, uid: int) -> User | None:
@@ -113,7 +116,7 @@ async def provide_user(request: Request[Any, Any, Any], server: NamedDependency[
     user = await user_by_id(server, found.uid)
     if user is None or not hmac.compare_digest(found.stamp, stamp_of(user)):
         raise LoginRequired()
-    return WebUser(caller_of(user), found.csrf)
+    return WebUser(caller_of(user), found.csrf, user.language, user.time_zone)
 
 
 def check_csrf(expected: str, request: Request[Any, Any, Any], form: dict[str, Any]) -> None:

@@ -15,12 +15,18 @@ from ..api import users as api_users
 from ..api.auth import ServerDep
 from ..api.errors import ApiError
 from ..api.schemas import UserIn
+from ..i18n.catalogue import N_
+from ..i18n.codes import said, said_error
 from ..runtime import Server
 from .render import page
 from .session import UserDep, WebUser, form_of
 
 RIGHTS = ("admin", "send", "read")
-DONE = {"password": "The password of {name} is set; older sessions of {name} have ended."}
+DONE = {"password": N_("The password of %(name)s is set; older sessions of %(name)s have ended.")}
+DIFFER = N_("the two passwords differ")
+BAD_NAME = N_(
+    "a name of letters, digits and . _ @ - (at most 100), starting with a letter or digit"
+)
 
 
 async def _page(server: Server, user: WebUser, *, status: int = 200, **context: Any) -> Template:
@@ -39,7 +45,7 @@ async def users_page(
     done: FromQuery[str | None] = None,
     name: FromQuery[str | None] = None,
 ) -> Template:
-    message = DONE[done].format(name=name) if done in DONE and name else None
+    message = said(DONE[done], name=name) if done in DONE and name else None
     return await _page(server, user, done=message)
 
 
@@ -54,12 +60,12 @@ async def create_user(
     try:
         data = msgspec.convert({"name": name, "rights": rights}, UserIn)
     except msgspec.ValidationError:
-        why = "a name of letters, digits and . _ @ - (at most 100), starting with a letter or digit"
-        return await _page(server, user, status=400, new=new, errors={"name": why})
+        return await _page(server, user, status=400, new=new, errors={"name": said(BAD_NAME)})
     try:
         created = await api_users.create(server, user.caller, data)
     except ApiError as exc:
-        return await _page(server, user, status=exc.status, new=new, errors={"name": exc.detail})
+        errors = {"name": said_error(exc.error, exc.detail)}
+        return await _page(server, user, status=exc.status, new=new, errors=errors)
     # The token is shown here once; it is stored only as a hash.
     return await _page(server, user, created=created)
 
@@ -71,13 +77,12 @@ async def set_password(
     form = await form_of(request, user)
     password, again = form.get("password", ""), form.get("again", "")
     if password != again:
-        return await _page(
-            server, user, status=400, errors={f"password:{name}": "the two passwords differ"}
-        )
+        return await _page(server, user, status=400, errors={f"password:{name}": said(DIFFER)})
     try:
         await api_users.change_password(server, user.caller, name, password)
     except ApiError as exc:
         if exc.status == 403:
             raise
-        return await _page(server, user, status=exc.status, errors={f"password:{name}": exc.detail})
+        errors = {f"password:{name}": said_error(exc.error, exc.detail)}
+        return await _page(server, user, status=exc.status, errors=errors)
     return Redirect("/users", query_params={"done": "password", "name": name}, status_code=303)

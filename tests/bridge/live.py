@@ -40,10 +40,11 @@ class LiveServer:
 
 @asynccontextmanager
 async def live_server(
-    db_url: str, key_file: str, tls: tuple[str, str, str] | None = None
+    db_url: str, key_file: str, tls: tuple[str, str, str] | None = None, **more: Any
 ) -> AsyncIterator[LiveServer]:
-    """`tls`: (certificate chain, key, CA that signed it) to serve https/wss."""
-    settings = Settings(db=db_url, key_file=key_file)
+    """`tls`: (certificate chain, key, CA that signed it) to serve https/wss; `more`: other
+    settings (e.g. strict_translations=True)."""
+    settings = Settings(db=db_url, key_file=key_file, **more)
     app = create_app(settings)
     config = uvicorn.Config(
         app,

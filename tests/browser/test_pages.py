@@ -35,7 +35,8 @@ CONFIGS = {
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:
     """A page, and the browser console's errors (a refused htmx refresh, a CSP violation)."""
-    page = await (await browser.new_context(viewport=DESKTOP)).new_page()
+    # English whatever the machine's locale: the pages follow the browser's language.
+    page = await (await browser.new_context(viewport=DESKTOP, locale="en-US")).new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     return page, errors

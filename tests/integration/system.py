@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from agent.bridge.runtime import Agent
 from agent.config import AgentConfig
@@ -16,10 +17,16 @@ from tests.bridge.live import LiveServer, live_server
 
 @contextlib.asynccontextmanager
 async def running_system(
-    tmp_path: Path, gateway: str, config: str, allow: list[str], line: str = "GSM1"
+    tmp_path: Path,
+    gateway: str,
+    config: str,
+    allow: list[str],
+    line: str = "GSM1",
+    **settings: Any,
 ) -> AsyncIterator[tuple[LiveServer, Agent]]:
-    """`config` is the account's text without its `agent` line."""
-    async with live_server(f"sqlite:///{tmp_path}/s.sqlite", str(tmp_path / "k")) as server:
+    """`config` is the account's text without its `agent` line; `settings`: the server's."""
+    db = f"sqlite:///{tmp_path}/s.sqlite"
+    async with live_server(db, str(tmp_path / "k"), **settings) as server:
         token = (await server.api("POST", "/api/agents", json={"name": "office-1"}))["token"]
         await server.api(
             "POST",

@@ -192,7 +192,11 @@ def app() -> Litestar:
 async def api(server: Server, app: Litestar) -> AsyncIterator[Api]:
     app.state.server = server
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://smsbridge.test") as client:
+    # The pages answer in the browser's language (else in Czech): these tests read English.
+    headers = {"Accept-Language": "en"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://smsbridge.test", headers=headers
+    ) as client:
         yield Api(client)
 
 
