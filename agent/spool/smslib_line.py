@@ -42,6 +42,7 @@ from .events import (
 from .smslib_queries import SmslibQueries, digits, outbound_row
 from .smslib_tables import SmslibTables
 from .smslib_url import sqlalchemy_url
+from .smstools_headers import number
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class SmslibPending(msgspec.Struct, kw_only=True):
 
 
 def _ref(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
+    return number(value)
 
 
 class SmslibLine:
