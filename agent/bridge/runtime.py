@@ -116,7 +116,7 @@ class Agent:
             return None
         refused = refusals(push.gateway, push.config, self.config.allow)
         if refused:
-            return "refused: " + "; ".join(refused)
+            return "; ".join(refused)
         factory = self.factories.get(push.gateway)
         if factory is None:
             return f"this agent has no {push.gateway!r} support"
