@@ -305,3 +305,17 @@ def test_no_pushed_database_escapes_allow(tree, data):
     }, url
     if target[0] == "postgresql":
         assert parsed.database == "smslib"
+
+
+@pytest.mark.parametrize(
+    ("entry", "url"),
+    [
+        ("postgresql://db.example.lan/smslib", "jdbc:postgresql://db.example.lan/smslib"),
+        ("jdbc:mysql://10.0.0.5:3306/*", "jdbc:mariadb://10.0.0.5/smsserver"),
+        ("mssql://sqlhost:*/smsserver", "jdbc:sqlserver://sqlhost:14330;databaseName=smsserver"),
+        ("/var/lib/smslib/**", "jdbc:sqlite:/var/lib/smslib/sms.db"),
+    ],
+)
+def test_the_examples_in_agent_toml_example_work(entry, url):
+    assert refusals("smslib", {"sqlURL": url}, [entry]) == []
+    assert refusals("smslib", {"sqlURL": url}, ["/dev/gsmmodem*"]) != []
