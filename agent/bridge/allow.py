@@ -119,6 +119,17 @@ def path_patterns(patterns: Iterable[str]) -> list[str]:
     return [p for p in patterns if p.startswith("/")]
 
 
+def sqlite_patterns(patterns: Iterable[str]) -> list[str]:
+    """SQLite files allowed as URLs, as the first version matched them
+    ("sqlite:////var/lib/smslib/sms.db", "jdbc:sqlite:/var/lib/smslib/*.db"): their paths."""
+    out = []
+    for entry in patterns:
+        for prefix in ("sqlite:///", "jdbc:sqlite:"):
+            if entry.startswith(prefix) and entry[len(prefix) :].startswith("/"):
+                out.append(entry[len(prefix) :])
+    return out
+
+
 def _matches(path: str, patterns: list[str], *, resolved: bool = False) -> bool:
     for p in patterns:
         if _compile(p).match(path) or (resolved and _compile(_resolved_pattern(p)).match(path)):
@@ -173,6 +184,11 @@ def refusals(gateway: str, config: Mapping[str, str], patterns: Iterable[str]) -
     known = PUSHED_KEYS.get(gateway)
     if known is None:
         return [f"no {gateway!r} lines on this agent"]
+    files = [*patterns, *sqlite_patterns(patterns)]
+
+    def sqlite_check(key: str, path: str) -> str | None:
+        return path_refusal(key, path, files, Kind.DIRECTORY)
+
     out = []
     for key, value in config.items():
         if key in AGENT_OWN_KEYS:
@@ -194,7 +210,7 @@ def refusals(gateway: str, config: Mapping[str, str], patterns: Iterable[str]) -
                 config.get("sqlUser"),
                 config.get("sqlPassword"),
                 patterns,
-                path_check=lambda what, path: path_refusal(what, path, patterns, Kind.DIRECTORY),
+                path_check=sqlite_check,
             )
             if why:
                 out.append(why)

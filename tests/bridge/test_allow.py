@@ -319,3 +319,19 @@ def test_no_pushed_database_escapes_allow(tree, data):
 def test_the_examples_in_agent_toml_example_work(entry, url):
     assert refusals("smslib", {"sqlURL": url}, [entry]) == []
     assert refusals("smslib", {"sqlURL": url}, ["/dev/gsmmodem*"]) != []
+
+
+def test_an_sqlite_file_may_also_be_allowed_by_its_url(tree):
+    db = f"{tree}/allowed/sms.db"
+    for entry in (f"sqlite:///{db}", f"jdbc:sqlite:{db}"):
+        assert refusals("smslib", {"sqlURL": f"jdbc:sqlite:{db}"}, [entry]) == []
+        assert refusals("smslib", {"sqlURL": f"sqlite:///{tree}/outside/x.db"}, [entry]) != []
+        assert refusals("smstools", {"in": db, "out": db}, [entry]) != []  # not a path rule
+
+
+def test_an_allowed_folder_reached_through_a_symlink_keeps_working(tree):
+    (tree / "alias").symlink_to(tree / "allowed")
+    allow = [f"{tree}/alias/**"]
+    assert refusals("smstools", {"in": f"{tree}/alias/in", "out": f"{tree}/alias/out"}, allow) == []
+    (why,) = refusals("smstools", {"in": f"{tree}/alias/link", "out": f"{tree}/alias/out"}, allow)
+    assert "leads to" in why
