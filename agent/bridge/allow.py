@@ -151,6 +151,10 @@ def path_refusal(key: str, value: str, patterns: list[str], kind: Kind) -> str |
         return f"'{key}' contains a control character"
     if not value.startswith("/"):
         return f"'{key}' must be an absolute path, not {value!r}"
+    if value != value.strip():
+        # A line that strips its value (the modem's `device`) would open another path:
+        # "/var/spool/sms/.. " is a folder name here and /var/spool there.
+        return f"'{key}' has spaces around it: {value!r}"
     if ".." in value.split("/"):
         return f"'{key}' must not contain '..': {value}"
     paths = path_patterns(patterns)

@@ -18,7 +18,7 @@ from agent.spool.smslib_url import sqlalchemy_url
 from agent.spool.smstools_line import SmstoolsConfig
 
 FAST = settings(
-    max_examples=200,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
@@ -118,6 +118,7 @@ def test_unknown_and_agent_keys_are_refused_by_name(tree):
         ("{root}/allowed/../outside", "must not contain '..'"),
         ("{root}/allowed/link", "leads to {root}/outside"),
         ("{root}/allowed/link/deeper", "leads to {root}/outside/deeper"),
+        ("{root}/allowed/.. ", "spaces around it"),
         ("/etc", "outside this agent's allow-list"),
     ],
 )
@@ -200,6 +201,8 @@ SEGMENTS = [
     "modem-link",
     "modem-null",
     "secret",
+    ".. ",
+    " ..",
     "x\x00y",
     "~",
     "*",
@@ -223,7 +226,12 @@ def path_values(root: Path) -> st.SearchStrategy[str]:
         ]
     )
     tails = st.lists(st.sampled_from(SEGMENTS), max_size=6).map("/".join)
-    return st.one_of(st.builds(lambda a, b: a + b, prefixes, tails), st.text(max_size=30))
+    one = st.sampled_from(SEGMENTS)  # a short value is where one bad segment shows
+    return st.one_of(
+        st.builds(lambda a, b: a + b, prefixes, tails),
+        st.builds(lambda a, b: a + b, prefixes, one),
+        st.text(max_size=30),
+    )
 
 
 @FAST
@@ -243,8 +251,28 @@ def test_no_pushed_path_escapes_allow(tree, data):
     if not refusals(gateway, config, allow):
         assert set(config) <= set(keys)
         for key in path_keys:
-            if key in config:
+            if key in config:  # as smstools takes it, and as the modem line (stripped)
                 assert inside(tree, config[key]), (key, config[key])
+                assert inside(tree, config[key].strip()), (key, config[key])
+
+
+PATH_KEYS = [
+    (gateway, key)
+    for gateway, keys in sorted(PUSHED_KEYS.items())
+    for key, kind in keys.items()
+    if kind in (Kind.DIRECTORY, Kind.DEVICE)
+]
+
+
+@pytest.mark.parametrize(("gateway", "key"), PATH_KEYS)
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_no_value_of_a_path_key_escapes_allow(tree, gateway, key, data):
+    value = data.draw(path_values(tree))
+    if not refusals(gateway, {key: value}, allow_of(tree)):
+        assert inside(tree, value) and inside(tree, value.strip()), value
 
 
 def sql_urls(root: Path) -> st.SearchStrategy[str]:
