@@ -266,7 +266,7 @@ PATH_KEYS = [
 
 @pytest.mark.parametrize(("gateway", "key"), PATH_KEYS)
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_no_value_of_a_path_key_escapes_allow(tree, gateway, key, data):
