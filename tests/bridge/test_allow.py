@@ -4,6 +4,7 @@ or database is checked, unknown keys are refused, and no pushed value escapes `a
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import agent.lines.modem
 from agent.bridge.allow import AGENT_OWN_KEYS, PUSHED_KEYS, Kind, refusals
 from agent.spool.smslib_line import SmslibConfig
 from agent.spool.smslib_url import sqlalchemy_url
@@ -67,6 +69,28 @@ def inside(root: Path, value: str) -> bool:
 def test_every_key_a_spool_line_accepts_is_declared(gateway, cls):
     accepted = {f.encode_name for f in msgspec.structs.fields(cls)} - AGENT_OWN_KEYS
     assert set(PUSHED_KEYS[gateway]) == accepted
+
+
+def _keys_read(function: str) -> set[str]:
+    """The string keys `function` in agent/lines/modem.py reads with `.get("key")`."""
+    tree = ast.parse(Path(agent.lines.modem.__file__).read_text())
+    (node,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function]
+    return {
+        call.args[0].value
+        for call in ast.walk(node)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "get"
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+    }
+
+
+def test_every_key_the_modem_lines_read_is_declared():
+    # The modem lines have no config Struct: read the keys from their code instead.
+    modem = _keys_read("_modem_config")
+    assert modem and modem <= set(PUSHED_KEYS["modem"])
+    assert modem | _keys_read("gammu_line") <= set(PUSHED_KEYS["gammu"])
 
 
 def test_the_keys_that_name_places_are_checked():
