@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -50,12 +51,20 @@ class Target:
 
 
 @dataclass
+class Crash:
+    """One place that raised what it must not: how often, and the first input that did."""
+
+    times: int
+    data: bytes
+    message: str
+
+
+@dataclass
 class Report:
     name: str
     count: int = 0
     seconds: float = 0.0
-    # (exception type, where) -> (count, first input, message)
-    crashes: dict[tuple[str, str], list[object]] = field(default_factory=dict)
+    crashes: dict[tuple[str, str], Crash] = field(default_factory=dict)  # (type, where)
 
     @property
     def rate(self) -> float:
@@ -63,7 +72,7 @@ class Report:
 
     @property
     def unexpected(self) -> int:
-        return sum(int(c[0]) for c in self.crashes.values())  # type: ignore[call-overload]
+        return sum(c.times for c in self.crashes.values())
 
 
 def mutate(rng: random.Random, seeds: Sequence[bytes]) -> bytes:
@@ -117,8 +126,8 @@ def run(target: Target, count: int, seed: int) -> Report:
             pass
         except Exception as exc:  # the point: anything else is a finding
             key = (type(exc).__name__, _where(exc))
-            entry = report.crashes.setdefault(key, [0, data, str(exc)[:200]])
-            entry[0] = int(entry[0]) + 1  # type: ignore[call-overload]
+            crash = report.crashes.setdefault(key, Crash(0, data, str(exc)[:200]))
+            crash.times += 1
     report.count = count
     report.seconds = time.perf_counter() - started
     return report
@@ -176,7 +185,9 @@ def _at_target() -> Target:
         b"07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07\r\n",
         b"\r\n+CPIN: READY\r\n\r\nOK\r\nRING\r\nNO CARRIER\r\n",
     ]
-    return Target("at", seeds, call, (), "agent/modem/at.py ATEngine + agent/modem/status.py")
+    return Target(
+        "at", seeds, call, (), "agent/modem/at.py ATEngine, agent/modem/status.py parsers: nothing"
+    )
 
 
 def _pdu_target() -> Target:
@@ -218,17 +229,21 @@ def _smslib_target() -> Target:
         SmslibConfig.from_account({"sqlURL": "sqlite://", "state_dir": "/nonexistent"}),
         lambda event: None,  # type: ignore[arg-type,return-value]
     )
-    # A job waiting for its report, so status-report rows take the matching path too.
-    line._pending["j-1"] = SmslibPending(
-        job_id="j-1",
-        row_id=1,
-        recipient="+420777123456",
-        text="x",
-        created=__import__("datetime").datetime(2026, 1, 1),
-        report=True,
-        sent_reported=True,
-        message_ref=17,
-    )
+
+    def waiting() -> None:
+        # A job waiting for its report, so status-report rows take the matching path too.
+        line._pending["j-1"] = SmslibPending(
+            job_id="j-1",
+            row_id=1,
+            recipient="+420777123456",
+            text="x",
+            created=datetime(2026, 1, 1),
+            report=True,
+            sent_reported=True,
+            message_ref=17,
+        )
+
+    waiting()
     names = ["type", "encoding", "originator", "text", "original_ref_no", "gateway_id"]
 
     def call(data: bytes) -> None:
@@ -243,17 +258,8 @@ def _smslib_target() -> Target:
         )
         line._inbound_event(row)
         _ref(values["original_ref_no"])
-        if line._pending.get("j-1") is None:  # matched and dropped: put it back
-            line._pending["j-1"] = SmslibPending(
-                job_id="j-1",
-                row_id=1,
-                recipient="+420777123456",
-                text="x",
-                created=__import__("datetime").datetime(2026, 1, 1),
-                report=True,
-                sent_reported=True,
-                message_ref=17,
-            )
+        if "j-1" not in line._pending:  # a report matched it and dropped it
+            waiting()
 
     seeds = [
         b"I|7|+420777123456|Ahoj|| modem1",
@@ -262,7 +268,9 @@ def _smslib_target() -> Target:
         b"I|8|+420777123456|48656C6C6F||modem1",
         b"S|U|+420777123456|64 - Failed|x17|*",
     ]
-    return Target("smslib-rows", seeds, call, (), "agent/spool/smslib_line.py _inbound_event")
+    return Target(
+        "smslib-rows", seeds, call, (), "agent/spool/smslib_line.py rows to events: nothing"
+    )
 
 
 def _frame_target() -> Target:
@@ -297,7 +305,13 @@ def _frame_target() -> Target:
         server.receive_data(data)
         server.data_to_send()
 
-    return Target("frames", seeds, call, (), "bridge/protocol.py decode: ProtocolError only")
+    return Target(
+        "frames",
+        seeds,
+        call,
+        (),
+        "bridge/protocol.py decode: ProtocolError; both sessions: nothing",
+    )
 
 
 def _push_target() -> Target:
@@ -335,7 +349,7 @@ def _push_target() -> Target:
         seeds,
         call,
         (msgspec.ValidationError, ValueError),
-        "agent/bridge/allow.py refusals + the lines' config decoding: ValidationError/ValueError",
+        "agent/bridge/allow.py, the lines' configs: ValidationError, ValueError",
     )
 
 
@@ -347,7 +361,11 @@ def _agent_toml_target() -> Target:
         b'state_dir = "/tmp/x"\nallow = ["/dev/gsmmodem*", "/var/spool/sms/**"]\n'
     ]
     return Target(
-        "agent-toml", seeds, lambda d: parse_config(_text(d)), (ConfigError,), "agent/config.py"
+        "agent-toml",
+        seeds,
+        lambda d: parse_config(_text(d)),
+        (ConfigError,),
+        "agent/config.py parse_config: ConfigError",
     )
 
 
@@ -389,9 +407,19 @@ def _server_targets() -> list[Target]:
             sb.parse_inbox(data)
 
     out.append(
-        Target("smsbrana", sb_seeds, sb_call, (sb.ProtocolError,), "smsbrana: ProtocolError")
+        Target(
+            "smsbrana",
+            sb_seeds,
+            sb_call,
+            (sb.ProtocolError,),
+            "server/gateways/smsbrana/protocol.py answers: ProtocolError",
+        )
     )
-    out.append(Target("o2", o2_seeds, o2_call, (), "server/gateways/o2/protocol.py parse"))
+    out.append(
+        Target(
+            "o2", o2_seeds, o2_call, (), "server/gateways/o2/protocol.py parse, verdicts: nothing"
+        )
+    )
     gateways = list(GatewayType)
     cfg_seeds = [
         b"login = x\npassword = y\nurl = https://example.com/x\nhash = true",
@@ -459,9 +487,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  {report.unexpected}",
             flush=True,
         )
-        for (kind, where), (n, data, message) in report.crashes.items():
-            print(f"    {kind} at {where} ({n}x): {message}")
-            print(f"      reproducer: {data!r}")
+        for (kind, where), crash in report.crashes.items():
+            print(f"    {kind} at {where} ({crash.times}x): {crash.message}")
+            print(f"      reproducer: {crash.data!r}")
     return 1 if bad else 0
 
 

@@ -33,8 +33,8 @@ def test_every_parser_of_the_issue_is_fuzzed():
 def test_mutated_inputs_raise_only_the_documented_error(name):
     report = fuzz.run(TARGETS[name], 4000, seed=20261204)
     found = {
-        f"{kind} at {where}: {entry[2]} <- {entry[1]!r}"
-        for (kind, where), entry in report.crashes.items()
+        f"{kind} at {where}: {crash.message} <- {crash.data!r}"
+        for (kind, where), crash in report.crashes.items()
     }
     assert not found
 
