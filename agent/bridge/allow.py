@@ -101,10 +101,10 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z", re.DOTALL)
 
 
-@lru_cache(maxsize=256)
 def _resolved_pattern(pattern: str) -> str:
     """The pattern with its literal leading directories resolved (so "/tmp/x/**" still
-    matches where /tmp/x is itself a symlink, as the value's real path will say)."""
+    matches where /tmp/x is itself a symlink, as the value's real path will say). Not
+    cached: the file system may change between two pushes."""
     head, _, _ = pattern.partition("*")
     head = head.partition("?")[0]
     base = head if head.endswith("/") else os.path.dirname(head) + "/"
@@ -200,7 +200,7 @@ def refusals(gateway: str, config: Mapping[str, str], patterns: Iterable[str]) -
             continue
         kind = known.get(key)
         if kind is None:
-            out.append(f"unknown key '{key}' for a {gateway} line")
+            out.append(f"unknown key {key!r} for a {gateway} line")  # repr: no log injection
         elif not isinstance(value, str):
             out.append(f"'{key}' = {_shown(key, str(value))} is not text")
         elif kind in (Kind.DIRECTORY, Kind.DEVICE):
