@@ -181,8 +181,8 @@ async def test_a_hostile_server_cannot_make_the_agent_touch_anything_outside_all
         except BaseException:
             agent.stop()
             raise
-    # Stopped once the fake is gone: stopped while connected to this fake, the agent waits
-    # out its WebSocket close timeout (10 s) first.
+    # Stopped once the fake is gone: Process.stop() blocks this event loop, where the fake
+    # runs, so the agent would wait out its WebSocket close timeout (10 s) for its answer.
     agent.stop()
     assert fake.auth[0] == f"Bearer {TOKEN}"
     assert snapshot(site / "outside") == outside_before  # nothing moved, made or changed
