@@ -23,6 +23,7 @@ a reconnect is always safe.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -31,6 +32,15 @@ import msgspec
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024  # a job is < 2 KiB; anything near this is a bug or an attack
 MAX_TEXT_CHARS = 255 * 153  # the most a concatenated SMS can carry
+# A job id as the server makes them (uuid4 hex) and as a file name may hold it on the
+# agent: no separator, no dot first (so never "." or ".."), at most 64 characters.
+JOB_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+_JOB_ID = re.compile(JOB_ID_PATTERN)
+
+
+def is_job_id(value: str) -> bool:
+    """True when `value` has the protocol's job id form (safe as a file name)."""
+    return _JOB_ID.fullmatch(value) is not None
 
 
 class Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=False):

@@ -32,7 +32,7 @@ from bridge.agent_session import (
     StoreJob,
 )
 
-from .allow import refused_keys
+from .allow import refusals
 from .lines import Line, LineWorker, utcnow
 from .outbox import Outbox, OutboxFull
 
@@ -114,9 +114,9 @@ class Agent:
         running = self.workers.get(push.line)
         if running is not None and running.push == push:
             return None
-        refused = refused_keys(push.gateway, push.config, self.config.allow)
+        refused = refusals(push.gateway, push.config, self.config.allow)
         if refused:
-            return f"outside this agent's allow-list: {', '.join(refused)}"
+            return "; ".join(refused)
         factory = self.factories.get(push.gateway)
         if factory is None:
             return f"this agent has no {push.gateway!r} support"

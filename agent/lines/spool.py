@@ -3,7 +3,9 @@ events, stored in the outbox before the spool lets go of the file or row."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -114,6 +116,16 @@ class SpoolLine:
 
     async def send(self, job: p.Job) -> list[p.Event]:
         assert self._line is not None
+        if not p.is_job_id(job.id):  # both spools name files after it
+            return [
+                p.Failed(
+                    event_id=0,
+                    job_id=job.id,
+                    at=datetime.now(UTC),
+                    reason="refused",
+                    detail=f"job id {job.id!r} is not of the form {p.JOB_ID_PATTERN}",
+                )
+            ]
         await self._line.submit(
             ev.SmsJob(
                 id=job.id,
@@ -147,13 +159,40 @@ class SpoolLine:
             await self._line.stop()
 
 
+# The old layout named a line's folder after the line, as the server sent it; a name that
+# could only ever be one plain folder there is moved to the new place on first start.
+_PLAIN_OLD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._#+@-]{0,99}")
+
+
+def line_state_dir(state_dir: Path, line: str) -> Path:
+    """The line's own folder under `state_dir`: a slug of its name (for people reading the
+    folder) and a hash of it (so two names never share one, whatever the server sends).
+    Never a path the server's name chose: `../../x` and `/tmp/x` stay inside `lines/`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", line.lower()).strip("-")[:40] or "line"
+    digest = hashlib.sha256(line.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    lines = state_dir / "lines"
+    new = lines / f"{slug}-{digest}"
+    _adopt_old_folder(lines, line, new)
+    return new
+
+
+def _adopt_old_folder(lines: Path, line: str, new: Path) -> None:
+    if new.exists() or not _PLAIN_OLD_NAME.fullmatch(line) or line.strip(".") == "":
+        return
+    old = lines / line
+    # Only a real folder directly in lines/ (never through a symlink) is taken over.
+    if old.is_dir() and not old.is_symlink() and old.parent == lines:
+        os.rename(old, new)  # same directory: atomic
+        log.info("line %s: state folder %s moved to %s", line, old, new)
+
+
 def _config(cls: type, push: p.ConfigPush, state_dir: Path) -> object:
     values: Mapping[str, str] = push.config
     try:
         return cls.from_account(
             {
                 **values,
-                "state_dir": str(state_dir / "lines" / push.line),
+                "state_dir": str(line_state_dir(state_dir, push.line)),
                 "poll_incoming": push.poll_incoming,
             }
         )

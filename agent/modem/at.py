@@ -128,7 +128,7 @@ def _final_of(line: str) -> Final | None:
             if kind == "MODEM ERROR:":  # Motorola A1200: no table, keep the text
                 return Final(ok=False, line=line)
             sms = kind == "+CMS ERROR:"
-            if value.isdigit():
+            if value.isascii() and value.isdigit():  # not '²': int() refuses it
                 error = cms_error(int(value)) if sms else cme_error(int(value))
             else:  # AT+CMEE=2: the modem sends text; map it back to a code if we can
                 error = cms_error_from_text(value) if sms else cme_error_from_text(value)

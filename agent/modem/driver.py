@@ -392,7 +392,7 @@ class ATModem:
             self._spawn(self._guard(self.inbox.stored(self._cmd, urc)))
         elif urc.name in ("+CMT", "+CDS"):
             self._spawn(self._guard(self.inbox.routed(urc)))
-        elif urc.name == "+CMGS" and urc.args and urc.args[0].isdigit():
+        elif urc.name == "+CMGS" and urc.args and urc.args[0].isascii() and urc.args[0].isdigit():
             self._late_cmgs(int(urc.args[0]))
         elif urc.name in ("SMS READY", "RDY", "^SYSSTART", "+QIND") and self.connected.is_set():
             # The modem rebooted under us: echo is back on and URC settings are gone.

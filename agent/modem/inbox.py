@@ -146,7 +146,7 @@ class Inbox:
     async def stored(self, command: Command, urc: Unsolicited) -> None:
         """+CMTI / +CDSI: read the slot, hand it on, delete it."""
         args = urc.args
-        if len(args) < 2 or not args[1].strip().isdigit():
+        if len(args) < 2 or not (args[1].strip().isascii() and args[1].strip().isdigit()):
             log.warning("%s: malformed %s", self.device, urc.line)
             return
         await self.read(command, args[0] or "SM", int(args[1]))
@@ -188,7 +188,7 @@ class Inbox:
                     if not header.upper().startswith("+CMGL:"):
                         continue
                     args = split_args(header.split(":", 1)[1])
-                    if not args or not args[0].isdigit():
+                    if not args or not (args[0].isascii() and args[0].isdigit()):
                         continue
                     index = int(args[0])
                     if await self._hand_on(pdu, memory, index):

@@ -73,7 +73,7 @@ def identity_digits(line: str) -> str | None:
 
 def _int(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None  # not '²'
 
 
 def parse_csq(line: str) -> int | None:

@@ -24,6 +24,8 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
+from bridge.protocol import JOB_ID_PATTERN, is_job_id
+
 from .account import convert_account
 from .events import (
     Delivered,
@@ -40,6 +42,7 @@ from .events import (
 from .smslib_queries import SmslibQueries, digits, outbound_row
 from .smslib_tables import SmslibTables
 from .smslib_url import sqlalchemy_url
+from .smstools_headers import number
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ class SmslibPending(msgspec.Struct, kw_only=True):
 
 
 def _ref(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
+    return number(value)
 
 
 class SmslibLine:
@@ -143,6 +146,7 @@ class SmslibLine:
             self._task = None
 
     async def submit(self, job: SmsJob) -> None:
+        self._pending_path(job.id)  # raises for an id that cannot be a file name
         async with self._lock:
             pending = self._pending.get(job.id)
             if pending is not None and pending.row_id is None:  # an earlier insert failed
@@ -233,6 +237,17 @@ class SmslibLine:
 
     # --- state ------------------------------------------------------------------------------
 
+    def _pending_path(self, job_id: str) -> Path:
+        """The job's file: its id is a file name only when it has the protocol's form
+        (no separator, no leading dot), and the result is checked to be in pending/."""
+        folder = self._state_dir / "pending"
+        if not is_job_id(job_id):
+            raise ValueError(f"job id {job_id!r} does not match {JOB_ID_PATTERN}")
+        path = folder / f"{job_id}.json"
+        if path.parent != folder:
+            raise ValueError(f"job id {job_id!r} is not a plain file name")
+        return path
+
     def _load(self) -> None:
         for path in (self._state_dir / "pending").glob("*.json"):
             p = msgspec.json.decode(path.read_bytes(), type=SmslibPending)
@@ -245,7 +260,7 @@ class SmslibLine:
             self._cursor = int(cursor.read_text())
 
     def _save(self, p: SmslibPending) -> None:
-        path = self._state_dir / "pending" / f"{p.job_id}.json"
+        path = self._pending_path(p.job_id)
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(msgspec.json.encode(p))
         tmp.replace(path)
@@ -253,7 +268,7 @@ class SmslibLine:
 
     def _drop(self, p: SmslibPending) -> None:
         self._pending.pop(p.job_id, None)
-        (self._state_dir / "pending" / f"{p.job_id}.json").unlink(missing_ok=True)
+        self._pending_path(p.job_id).unlink(missing_ok=True)
 
     def _save_cursor(self, value: int) -> None:
         self._cursor = value

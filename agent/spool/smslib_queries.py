@@ -30,7 +30,7 @@ def digits(number: str) -> str:
 def outbound_row(job: SmsJob, *, gateway_id: str, plus_prefix: bool) -> dict[str, Any]:
     """Every column set explicitly: defaults differ between the shipped scripts (§2.2)."""
     number = digits(job.to)
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         raise SmslibJobError(f"job {job.id}: {job.to!r} is not a phone number")
     recipient = f"+{number}" if plus_prefix else number  # 3.5: '+' = international
     if len(recipient) > MAX_RECIPIENT:

@@ -28,6 +28,7 @@ from .smstools_headers import (
     header_int,
     header_time,
     is_yes,
+    number,
     require,
     split_file,
 )
@@ -196,7 +197,7 @@ def _message_ids(value: str | None) -> tuple[int, ...]:
     # `messageids = 3` writes all parts' ids, space separated, ending in " ." (§4.1).
     if not value:
         return ()
-    return tuple(int(tok) for tok in value.split() if tok.isdigit())
+    return tuple(n for n in (number(tok) for tok in value.split()) if n is not None)
 
 
 def parse_sent(data: bytes, *, datetime_format: str = DEFAULT_DATETIME_FORMAT) -> SentFile:
@@ -299,12 +300,14 @@ def _parse_report(headers: Headers, body: str, fmt: str, common: _Common) -> Sta
         if m:
             fields[m.group(1)] = m.group(2)
     mid, status = fields.get("Message_id", ""), fields.get("Status", "")
-    if not mid.strip().isdigit():
+    mid_number = number(mid)
+    if mid_number is None:
         raise SpoolFileError("status report without a numeric 'Message_id:' in its body")
     code, _, text = status.partition(",")
-    if not code.strip().isdigit():
+    st_number = number(code)
+    if st_number is None:
         raise SpoolFileError(f"status report 'Status:' {status!r} does not start with a number")
-    st = int(code)
+    st = st_number
     discharge = None
     if fields.get("Discharge_timestamp"):
         try:
@@ -317,7 +320,7 @@ def _parse_report(headers: Headers, body: str, fmt: str, common: _Common) -> Sta
         sent=common.sent,
         received=common.received,
         modem=common.modem,
-        message_id=int(mid),
+        message_id=mid_number,
         discharge=discharge,
         status=st,
         status_text=text,

@@ -80,11 +80,15 @@ def header_time(headers: Headers, name: str, fmt: str) -> datetime | None:
         return None
 
 
+def number(text: str | None) -> int | None:
+    """A whole number of ASCII digits (spaces or tabs around it), else None. Not
+    `str.isdigit()`, which also takes "²" (and "\x1f" around it), both refused by int()."""
+    text = (text or "").strip(" \t")
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def header_int(headers: Headers, name: str) -> int | None:
-    value = headers.get(name)
-    if value is None or not value.strip().isdigit():
-        return None
-    return int(value)
+    return number(headers.get(name))
 
 
 def is_yes(value: str | None) -> bool:

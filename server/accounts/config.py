@@ -266,13 +266,13 @@ def _abs_path(name: str, value: str, _: Collection[str]) -> str | None:
 
 
 def _positive_int(name: str, value: str, _: Collection[str]) -> str | None:
-    if value.isdigit() and int(value) > 0:
+    if value.isascii() and value.isdigit() and int(value) > 0:  # not '²': int() refuses it
         return None
     return f"{name!r} must be a positive whole number, not {value!r}"
 
 
 def _pin(name: str, value: str, _: Collection[str]) -> str | None:
-    if value == "" or (value.isdigit() and 4 <= len(value) <= 8):
+    if value == "" or (value.isascii() and value.isdigit() and 4 <= len(value) <= 8):
         return None
     # The value is a secret: say what is wrong without repeating it.
     return f"{name!r} must be empty (no PIN) or 4 to 8 digits"

@@ -1,6 +1,6 @@
 import pytest
 
-from agent.bridge.allow import allowed, refused_keys
+from agent.bridge.allow import allowed, refusals
 from agent.config import ConfigError, load_config, parse_config
 
 GOOD = """
@@ -62,7 +62,9 @@ def test_allow_list_globs(value, ok):
     assert allowed(value, ALLOW) is ok
 
 
-def test_refused_keys_name_the_key_and_value():
+def test_refusals_name_the_key_and_value():
     config = {"in": "/var/spool/sms/incoming", "out": "/etc/cron.d", "modem": "GSM1"}
-    assert refused_keys("smstools", config, ALLOW) == ["out = /etc/cron.d"]
-    assert refused_keys("modem", {"device": "/dev/gsmmodem1"}, ALLOW) == []
+    assert refusals("smstools", config, ALLOW) == [
+        "'out' = /etc/cron.d is outside this agent's allow-list"
+    ]
+    assert refusals("modem", {"device": "/dev/gsmmodem1"}, ALLOW) == []

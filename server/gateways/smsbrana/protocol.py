@@ -265,7 +265,11 @@ def _items(parent: Element | None) -> list[dict[str, str]]:
 def parse_inbox(body: bytes) -> Inbox:
     root = _root(body)
     err_el = root.find("err")
-    err = int((err_el.text or "0").strip() or 0) if err_el is not None else 0
+    raw = (err_el.text or "").strip() or "0" if err_el is not None else "0"
+    try:
+        err = int(raw)
+    except ValueError:
+        raise ProtocolError(f"smsbrana answered a non-numeric err {raw[:20]!r}") from None
     box = root.find("inbox")
     incoming = [
         IncomingSms(i.get("number", ""), i.get("time", ""), i.get("message", ""))
