@@ -111,6 +111,7 @@ async def open_server(
             cookies=Fernet(keys.derive(raw_key, "smsbridge web session")),
         )
         server.dispatcher.fallback = fallback_sender(server)
+        server.applier.on_refused = server.metrics.refused
         await writer.start()
         await hub.start()
         await server.applier.start()
