@@ -16,6 +16,8 @@ import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from bridge.protocol import MAX_FRAME_BYTES
+
 from . import logs
 from .db.engine import DatabaseURLError, async_url
 from .keys import ServerKeyError
@@ -99,6 +101,7 @@ async def serve(settings: Settings) -> None:
             lifespan="on",
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
+            ws_max_size=MAX_FRAME_BYTES,  # a bigger frame is refused before it is read whole
         )
         await _Uvicorn(config).serve()
 
@@ -124,6 +127,7 @@ def serve_workers(settings: Settings) -> None:
         loop="uvloop" if loop_factory() else "auto",
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        ws_max_size=MAX_FRAME_BYTES,
     )
 
 
