@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from bridge.protocol import MAX_FRAME_BYTES
 
 from . import logs
+from .bootstrap import WeakAdminToken
 from .db.engine import DatabaseURLError, async_url
 from .keys import ServerKeyError
 from .runtime import open_server
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runner.run(serve(settings) if settings.workers == 1 else prepare(settings))
         if settings.workers > 1:
             serve_workers(settings)
-    except (ServerKeyError, DatabaseURLError) as exc:
+    except (ServerKeyError, DatabaseURLError, WeakAdminToken) as exc:
         print(f"sms-server: {exc}", file=sys.stderr)
         return 1
     except (OSError, DBAPIError) as exc:

@@ -20,7 +20,7 @@ from .agents.applier import Applier
 from .agents.dispatch import Dispatcher
 from .agents.gateway import AgentGateway
 from .agents.hub import Hub
-from .bootstrap import seed
+from .bootstrap import check_admin_token, seed
 from .callers import TokenCache
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
@@ -76,6 +76,9 @@ async def open_server(
     """Migrate, seed, start the writer; yield the Server; stop it all on the way out.
     `engine` and `gateways` are for tests and the benchmark. `background=False` (a start
     that only migrates) leaves queued messages and inbox polling to the next start."""
+    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
+    if token:
+        check_admin_token(token)  # before anything is created
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     try:
@@ -83,7 +86,6 @@ async def open_server(
         box = keys.SecretBox(Fernet(raw_key))
         await migrate.upgrade(engine)
         sessions = make_sessionmaker(engine)
-        token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
         async with sessions.begin() as session:
             generated = await seed(session, token or None)
         writer = MessageWriter(engine, settings.commit_batch)

@@ -29,6 +29,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "*"): behind them the session cookie is Secure and the login throttle sees the
     # client's address, not the proxy's.
     forwarded_allow_ips: str = "127.0.0.1"
+    # The bearer token /metrics asks for (at least 24 characters). Unset: /metrics
+    # answers loopback clients only (their address as the trusted proxy forwards it).
+    metrics_token: Annotated[str, msgspec.Meta(min_length=24)] | None = None
 
     def key_path(self) -> Path:
         if self.key_file:

@@ -13,7 +13,7 @@ import pytest
 from tests.server.live import sms_server
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-TOKEN = "sbu_schemathesis-admin"
+TOKEN = "sbu_schemathesis-admin-0123456789"
 # Fixed seed and a small budget: the same cases every run, well under a minute.
 ARGS = ["--checks", "all", "--max-examples", "10", "--seed", "20261126", "--no-color"]
 
