@@ -67,8 +67,17 @@ class AgentConnection:
     def wake(self, what: str) -> None:
         if what == "config":
             self._config_wanted.set()
+        elif what == "close":  # its token was changed or it was removed (api/agents.py)
+            task = asyncio.create_task(self._revoked())
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
         else:
             self.server.dispatcher.want(self.agent.name)
+
+    async def _revoked(self) -> None:
+        log.info("agent %s: token revoked, closing its connection", self.agent.name)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await self.socket.close(code=4401, reason="agent token revoked")
 
     def deliver(self, jobs: list[p.Job]) -> None:
         for job in jobs:

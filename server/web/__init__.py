@@ -95,9 +95,13 @@ def web_router() -> Router:
         messages.message_rows,
         agents.agents_page,
         agents.agents_body,
+        agents.new_token,
+        agents.delete_agent,
         users.users_page,
         users.create_user,
         users.set_password,
+        users.new_token,
+        users.delete_user,
         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
     ]
     return Router(

@@ -20,7 +20,10 @@ from .render import page
 from .session import UserDep, WebUser, form_of
 
 RIGHTS = ("admin", "send", "read")
-DONE = {"password": "The password of {name} is set; older sessions of {name} have ended."}
+DONE = {
+    "password": "The password of {name} is set; older sessions of {name} have ended.",
+    "removed": "User {name} is removed; their token and sessions no longer work.",
+}
 
 
 async def _page(server: Server, user: WebUser, *, status: int = 200, **context: Any) -> Template:
@@ -81,3 +84,26 @@ async def set_password(
             raise
         return await _page(server, user, status=exc.status, errors={f"password:{name}": exc.detail})
     return Redirect("/users", query_params={"done": "password", "name": name}, status_code=303)
+
+
+@post("/users/{name:str}/token")
+async def new_token(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], name: FromPath[str]
+) -> Template:
+    await form_of(request, user)
+    rotated = await api_users.rotate_token(server, user.caller, name)
+    return await _page(server, user, rotated=rotated)
+
+
+@post("/users/{name:str}/delete")
+async def delete_user(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], name: FromPath[str]
+) -> Template | Redirect:
+    await form_of(request, user)
+    try:
+        await api_users.remove(server, user.caller, name)
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        return await _page(server, user, status=409, errors={f"delete:{name}": exc.detail})
+    return Redirect("/users", query_params={"done": "removed", "name": name}, status_code=303)
