@@ -30,6 +30,7 @@ from .login_throttle import LoginThrottle
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
+from .ratelimit import Limiter
 from .routing.fallback import fallback_sender
 from .settings import Settings
 
@@ -62,6 +63,9 @@ class Server:
     cookies: Fernet | None = None
     # Failed web logins per client address (slows down password guessing).
     logins: LoginThrottle = field(default_factory=LoginThrottle)
+    # The unauthenticated smsbrana push, per client address and per account (api/gateways.py).
+    push_clients: Limiter = field(default_factory=lambda: Limiter(rate=0.5, burst=5))
+    push_accounts: Limiter = field(default_factory=lambda: Limiter(rate=0.2, burst=3))
 
 
 @contextlib.asynccontextmanager

@@ -121,6 +121,13 @@ GATEWAY_KEYS: Mapping[GatewayType, tuple[Key, ...]] = {
             required=False,
             help="true (default): send an MD5 of password, time and salt, never the password",
         ),
+        Key(
+            "push",
+            Kind.BOOL,
+            required=False,
+            help="true: smsbrana calls /api/gateways/smsbrana/push?account=<id> when an SMS "
+            "arrives (with poll incoming on); other pushes are refused",
+        ),
     ),
     GatewayType.O2: (
         Key("id", Kind.NONEMPTY, help="the BA ID that O2 assigned to this connection"),
