@@ -43,13 +43,14 @@ async def latencies(api: httpx.AsyncClient, stop: asyncio.Event) -> list[float]:
 
 
 def summary(name: str, values: list[float]) -> str:
-    ms = sorted(v * 1000 for v in values)
-    if not ms:
+    if not values:
         return f"{name:<14} no request finished"
+    worst_at = values.index(max(values)) + 1  # which request of the run was the slowest
+    ms = sorted(v * 1000 for v in values)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
     return (
         f"{name:<14} requests {len(ms):>6}  p50 {statistics.median(ms):7.1f} ms  "
-        f"p99 {p99:7.1f} ms  max {ms[-1]:7.1f} ms"
+        f"p99 {p99:7.1f} ms  max {ms[-1]:7.1f} ms (request {worst_at})"
     )
 
 
