@@ -83,8 +83,15 @@ async def test_an_agent_cannot_touch_another_agents_jobs_or_lines(tmp_path: Path
             "id"
         ]
 
-        async def state() -> str:
-            return (await api.get(f"/api/messages/{mid}")).json()["state"]
+        # A message of the seeded smsbrana account (no login yet: it waits in queued).
+        (web,) = [a for a in (await api.get("/api/accounts")).json() if a["gateway"] == "smsbrana"]
+        r = await api.post(
+            "/api/messages", json={"to": "+420774884138", "text": "y", "account": web["id"]}
+        )
+        web_mid = r.json()["id"]
+
+        async def state(message: str = mid) -> str:
+            return (await api.get(f"/api/messages/{message}")).json()["state"]
 
         # office-2, with its own token, goes after office-1's queued message and line.
         attacker = await connect(ws_url, tokens["office-2"], "office-2", [])
@@ -110,9 +117,11 @@ async def test_an_agent_cannot_touch_another_agents_jobs_or_lines(tmp_path: Path
             p.JobAck(id=mid),
             p.Delivered(event_id=3, job_id=mid, at=NOW, final=True, delivered=False),
             p.Failed(event_id=4, job_id=mid, at=NOW, reason="attack"),
+            p.Delivered(event_id=5, job_id=web_mid, at=NOW, final=True, delivered=False),
         )
-        await eventually(lambda: attacker.acked(4), what="events handled")
+        await eventually(lambda: attacker.acked(5), what="events handled")
         assert await state() == "queued"
+        assert await state(web_mid) == "queued"
 
         # The owner still can (the check could fail).
         await owner.send(p.JobAck(id=mid), p.Sent(event_id=1, job_id=mid, at=NOW))
@@ -126,7 +135,7 @@ async def test_an_agent_cannot_touch_another_agents_jobs_or_lines(tmp_path: Path
         assert [(m["account"], m["text"]) for m in inbox] == [(None, "forged")]
         assert "agent 'office-2'" in inbox[0]["detail"]
         metrics = (await api.get("/metrics")).text
-        assert refused(metrics, "office-2", "not-its-job") == 5
+        assert refused(metrics, "office-2", "not-its-job") == 6
         assert refused(metrics, "office-2", "not-its-line") == 2
         assert refused(metrics, "office-1", "not-its-job") == 0
         await attacker.ws.close()
