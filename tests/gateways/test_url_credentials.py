@@ -44,3 +44,14 @@ async def test_the_whole_url_reaches_the_service_and_no_credential_reaches_the_d
     state, _reason, detail = sink.state_of("m2")
     assert state == "failed" and detail is not None
     assert host in detail and "joe" not in detail and "s3cret" not in detail
+
+
+async def test_an_smsbrana_url_with_a_password_stays_out_of_the_answer(api, srv) -> None:
+    # Nothing listens on port 9: the credit answer says which host failed, and only that.
+    config = "login = acme\npassword = pw\nurl = http://joe:s3cret@127.0.0.1:9/api"
+    account = (await api.account(gateway="smsbrana", config=config))["id"]
+    shown = (await api.get(f"/api/accounts/{account}")).json()["config"]
+    assert "url = http://joe:(set)@127.0.0.1:9/api" in shown
+    r = await api.get(f"/api/accounts/{account}/credit")
+    assert r.status_code == 200 and r.json()["credit"] is None
+    assert "127.0.0.1:9" in r.json()["detail"] and "s3cret" not in r.json()["detail"]
