@@ -1,7 +1,7 @@
 """web sessions kept on the server, so that logging out ends them (issue #19)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0005 (on this branch; 0006 is i18n's user locale on main: re-chain when merging)
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0005"  # → "0006" once merged with the i18n branch
 branch_labels = None
 depends_on = None
 
