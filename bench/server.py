@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TOKEN = "sbu_bench-admin-token"
+TOKEN = "sbu_bench-admin-token-0123456789"
 PG_ADMIN_URL = os.environ.get(
     "SMSBRIDGE_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

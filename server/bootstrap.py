@@ -16,6 +16,21 @@ from .db.tables import Account, Meta, User
 from .tokens import USER_PREFIX, hash_token, new_token
 
 ADMIN_NAME = "admin"
+MIN_ADMIN_TOKEN = 24  # characters; a generated token has 47
+
+
+class WeakAdminToken(ValueError):
+    pass
+
+
+def check_admin_token(token: str) -> None:
+    if len(token) < MIN_ADMIN_TOKEN:
+        raise WeakAdminToken(
+            f"SMSBRIDGE_ADMIN_TOKEN has {len(token)} characters; it must have at least "
+            f"{MIN_ADMIN_TOKEN} (leave it unset and the server makes and prints one)"
+        )
+
+
 SEEDED_ADMIN = "seeded.admin"
 SEEDED_ACCOUNT = "seeded.default_account"
 

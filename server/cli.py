@@ -16,7 +16,10 @@ import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from bridge.protocol import MAX_FRAME_BYTES
+
 from . import logs
+from .bootstrap import WeakAdminToken
 from .db.engine import DatabaseURLError, async_url
 from .keys import ServerKeyError
 from .runtime import open_server
@@ -99,6 +102,7 @@ async def serve(settings: Settings) -> None:
             lifespan="on",
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
+            ws_max_size=MAX_FRAME_BYTES,  # a bigger frame is refused before it is read whole
         )
         await _Uvicorn(config).serve()
 
@@ -124,6 +128,7 @@ def serve_workers(settings: Settings) -> None:
         loop="uvloop" if loop_factory() else "auto",
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        ws_max_size=MAX_FRAME_BYTES,
     )
 
 
@@ -149,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runner.run(serve(settings) if settings.workers == 1 else prepare(settings))
         if settings.workers > 1:
             serve_workers(settings)
-    except (ServerKeyError, DatabaseURLError) as exc:
+    except (ServerKeyError, DatabaseURLError, WeakAdminToken) as exc:
         print(f"sms-server: {exc}", file=sys.stderr)
         return 1
     except (OSError, DBAPIError) as exc:

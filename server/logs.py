@@ -1,5 +1,7 @@
 """Structured logs: one JSON object a line on stderr, with any `extra=` fields included.
-Secrets and tokens are never passed to a logger in the first place."""
+Secrets and tokens are never passed to a logger in the first place; and because libraries
+log at debug what they see (request headers, URLs, SQL parameters), every line is also
+redacted (server/redact.py) before it is written, at every level."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import datetime as dt
 import json
 import logging
 import sys
+
+from .redact import redact
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -22,7 +26,7 @@ class JsonFormatter(logging.Formatter):
         out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str)
+        return redact(json.dumps(out, default=str))
 
 
 def configure(level: str) -> None:
@@ -31,3 +35,6 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # aiosqlite's debug lines quote every statement's parameters (token hashes, sealed
+    # secrets): never wanted, even at debug.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))

@@ -3,7 +3,7 @@ two servers in one process, as in the tests, do not collide)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -64,6 +64,17 @@ class Metrics:
             ["agent", "line"],
             registry=self.registry,
         )
+
+        self.agent_refused = Counter(
+            "smsbridge_agent_refused",
+            "Acks, events and line statuses refused because the agent may not touch that "
+            "job or line (server/agents/authority.py)",
+            ["agent", "reason"],
+            registry=self.registry,
+        )
+
+    def refused(self, agent: str, reason: str) -> None:
+        self.agent_refused.labels(agent, reason).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -20,7 +20,7 @@ from .agents.applier import Applier
 from .agents.dispatch import Dispatcher
 from .agents.gateway import AgentGateway
 from .agents.hub import Hub
-from .bootstrap import seed
+from .bootstrap import check_admin_token, seed
 from .callers import TokenCache
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
@@ -30,6 +30,7 @@ from .login_throttle import LoginThrottle
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
+from .ratelimit import Limiter
 from .routing.fallback import fallback_sender
 from .settings import Settings
 
@@ -62,6 +63,9 @@ class Server:
     cookies: Fernet | None = None
     # Failed web logins per client address (slows down password guessing).
     logins: LoginThrottle = field(default_factory=LoginThrottle)
+    # The unauthenticated smsbrana push, per client address and per account (api/gateways.py).
+    push_clients: Limiter = field(default_factory=lambda: Limiter(rate=0.5, burst=5))
+    push_accounts: Limiter = field(default_factory=lambda: Limiter(rate=0.2, burst=3))
 
 
 @contextlib.asynccontextmanager
@@ -76,6 +80,9 @@ async def open_server(
     """Migrate, seed, start the writer; yield the Server; stop it all on the way out.
     `engine` and `gateways` are for tests and the benchmark. `background=False` (a start
     that only migrates) leaves queued messages and inbox polling to the next start."""
+    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
+    if token:
+        check_admin_token(token)  # before anything is created
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     try:
@@ -83,7 +90,6 @@ async def open_server(
         box = keys.SecretBox(Fernet(raw_key))
         await migrate.upgrade(engine)
         sessions = make_sessionmaker(engine)
-        token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
         async with sessions.begin() as session:
             generated = await seed(session, token or None)
         writer = MessageWriter(engine, settings.commit_batch)
@@ -111,6 +117,7 @@ async def open_server(
             cookies=Fernet(keys.derive(raw_key, "smsbridge web session")),
         )
         server.dispatcher.fallback = fallback_sender(server)
+        server.applier.on_refused = server.metrics.refused
         await writer.start()
         await hub.start()
         await server.applier.start()

@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     time_zone: str = "Europe/Prague"
     # Tests: a string missing from a catalogue shows as ⟦msgid⟧ instead of in English.
     strict_translations: bool = False
+    # The bearer token /metrics asks for (at least 24 characters). Unset: /metrics
+    # answers loopback clients only (their address as the trusted proxy forwards it).
+    metrics_token: Annotated[str, msgspec.Meta(min_length=24)] | None = None
 
     def __post_init__(self) -> None:
         if not is_zone(self.time_zone):

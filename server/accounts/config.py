@@ -15,8 +15,13 @@ import msgspec
 
 from sms.model import GatewayType
 
+from ..redact import redact
+from . import urlsecrets
+
 SET_MARK = "(set)"  # what the API shows instead of a secret, and accepts back to keep it
 SECRET_KEYS = frozenset({"password", "certPasswd", "sqlPassword", "pin"})
+# Keys holding a URL: its password and credential-like query parameters are secrets too
+# (urlsecrets.py). The stored text shows them as (set); the whole URL is a secret.
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
@@ -120,6 +125,13 @@ GATEWAY_KEYS: Mapping[GatewayType, tuple[Key, ...]] = {
             Kind.BOOL,
             required=False,
             help="true (default): send an MD5 of password, time and salt, never the password",
+        ),
+        Key(
+            "push",
+            Kind.BOOL,
+            required=False,
+            help="true: smsbrana calls /api/gateways/smsbrana/push?account=<id> when an SMS "
+            "arrives (with poll incoming on); other pushes are refused",
         ),
     ),
     GatewayType.O2: (
@@ -302,6 +314,8 @@ def _agent(name: str, value: str, agents: Collection[str]) -> str | None:
     return None
 
 
+_URL_KINDS = frozenset({Kind.HTTP_URL, Kind.URL_TEMPLATE, Kind.SQL_URL})
+
 _CHECKS: dict[Kind, Callable[[str, str, Collection[str]], str | None]] = {
     Kind.TEXT: lambda _n, _v, _a: None,
     Kind.NONEMPTY: _nonempty,
@@ -403,10 +417,27 @@ def parse_config(
             # An empty secret (the first-start account) shows as empty, not as "(set)".
             out_lines.append(f"{name} = {SET_MARK if value else ''}")
             continue
+        if key.kind in _URL_KINDS:
+            if urlsecrets.SET_MARK in value:
+                try:
+                    value = urlsecrets.restore(value, stored.get(name))
+                except urlsecrets.MissingSecret as exc:
+                    problems.append(
+                        Problem(number, name, f"{name!r} says {SET_MARK} for {exc}, none is stored")
+                    )
+                    continue
+            why = _check_value(key, value, agents)
+            if why is None and urlsecrets.has_secrets(value):
+                secrets[name] = value  # whole, for the gateway (secrets win over values)
+                values[name] = urlsecrets.mask(value)
+                out_lines.append(f"{name} = {values[name]}")
+                continue
         why = _check_value(key, value, agents)
         if why is None and name == "fallback" and fallbacks is not None:
             why = _fallback(value, fallbacks)
         if why:
+            # (A URL's credentials never go into an error text either.)
+            why = redact(why) if key.kind in _URL_KINDS else why
             problems.append(Problem(number, name, _named(why, key.name, name)))
             continue
         values[name] = value

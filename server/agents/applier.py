@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bridge import protocol as p
 
 from ..db.tables import Agent
-from . import store
+from . import authority, store
 
 log = logging.getLogger("smsbridge.server.agents")
 
@@ -37,6 +37,8 @@ class Applier:
         self._queue: asyncio.Queue[tuple[Batch, asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.transactions = 0
+        # Called with (agent, reason) for each report an agent may not make (authority.py).
+        self.on_refused: authority.OnRefused | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="agent-applier")
@@ -68,7 +70,7 @@ class Applier:
             try:
                 async with self._sessions.begin() as session:
                     for batch, _ in work:
-                        await _apply(session, batch)
+                        await _apply(session, await self._screened(session, batch))
             except Exception as exc:
                 log.exception("applying %d agent reports failed", size)
                 for _, fut in work:
@@ -79,6 +81,17 @@ class Applier:
             for _, fut in work:
                 if not fut.done():
                     fut.set_result(None)
+
+    async def _screened(self, session: object, batch: Batch) -> Batch:
+        items = await authority.screen(
+            session,  # type: ignore[arg-type]
+            batch.agent.name,
+            batch.owner,
+            batch.items,
+            set(batch.kinds),
+            self.on_refused,
+        )
+        return msgspec.structs.replace(batch, items=items)
 
 
 async def _apply(session: object, batch: Batch) -> None:

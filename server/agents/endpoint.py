@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from bridge.server_session import (
 )
 
 from ..db.tables import Agent
+from ..ratelimit import Bucket
 from ..tokens import hash_token
 from . import store
 from .applier import Batch, Item
@@ -39,6 +41,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("smsbridge.server.agents")
 
 PING_SECONDS = 20.0
+# Bounds on one connection's work, so that a flood of frames (pings, garbage) from one
+# agent cannot starve the API: frames read ahead of their handling (then the socket
+# waits, and TCP pushes back on the agent), frames handled per round before the loop
+# lets other tasks run, and a sustained frame rate (a busy modem line sends a few
+# frames per SMS; thousands a second is a flood).
+INBOX_FRAMES = 256
+ROUND_FRAMES = 256
+FRAMES_PER_SECOND = 5000.0
+FRAMES_BURST = 10000.0
 
 
 class AgentConnection:
@@ -56,8 +67,17 @@ class AgentConnection:
     def wake(self, what: str) -> None:
         if what == "config":
             self._config_wanted.set()
+        elif what == "close":  # its token was changed or it was removed (api/agents.py)
+            task = asyncio.create_task(self._revoked())
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
         else:
             self.server.dispatcher.want(self.agent.name)
+
+    async def _revoked(self) -> None:
+        log.info("agent %s: token revoked, closing its connection", self.agent.name)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await self.socket.close(code=4401, reason="agent token revoked")
 
     def deliver(self, jobs: list[p.Job]) -> None:
         for job in jobs:
@@ -80,13 +100,13 @@ class AgentConnection:
     async def run(self) -> None:
         # Frames that arrive while a batch commits are handled together in the next one:
         # one transaction (shared with other agents, see applier.py) for many acks/events.
-        inbox: asyncio.Queue[str | None] = asyncio.Queue()
+        inbox: asyncio.Queue[str | None] = asyncio.Queue(INBOX_FRAMES)
         reader = asyncio.create_task(self._read(inbox))
         tasks: list[asyncio.Task[None]] = []
         try:
             while True:
                 messages = [await inbox.get()]
-                while not inbox.empty():
+                while not inbox.empty() and len(messages) < ROUND_FRAMES:
                     messages.append(inbox.get_nowait())
                 closed = None in messages
                 items: list[Item] = []
@@ -126,6 +146,7 @@ class AgentConnection:
                 await self.flush()
                 if closed:
                     return
+                await asyncio.sleep(0)  # a full inbox must not keep other tasks waiting
         finally:
             reader.cancel()
             for task in tasks:
@@ -133,8 +154,12 @@ class AgentConnection:
             await self._gone()
 
     async def _read(self, inbox: asyncio.Queue[str | None]) -> None:
+        budget = Bucket(FRAMES_PER_SECOND, FRAMES_BURST)
         try:
             async for message in self.socket.iter_data(mode="text"):
+                wait = budget.take(time.monotonic())
+                if wait > 0:
+                    await asyncio.sleep(wait)  # pacing a flood, not waiting for an event
                 await inbox.put(message)  # type: ignore[arg-type]
         except WebSocketDisconnect:
             pass

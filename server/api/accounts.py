@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar import delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 from msgspec import UNSET
@@ -47,6 +48,12 @@ def to_out(account: Account, owner: str | None) -> AccountOut:
         poll_incoming=account.poll_incoming,
         sharing=Sharing(account.sharing),
     )
+
+
+def for_caller(out: AccountOut, caller: Caller) -> AccountOut:
+    """Users without the admin right see an account's name, gateway and phone, not its
+    configuration (paths, logins, hosts: nothing they need to send with it)."""
+    return out if caller.is_admin else msgspec.structs.replace(out, config="")
 
 
 def account_phone(raw: str) -> str:
@@ -96,7 +103,7 @@ async def visible_accounts(server: Server, caller: Caller) -> list[AccountOut]:
     query = with_owner() if caller.is_admin else usable_by(caller.id)
     async with server.sessions() as session:
         rows = (await session.execute(query.order_by(Account.id))).all()
-    return [to_out(a, o) for a, o in rows]
+    return [for_caller(to_out(a, o), caller) for a, o in rows]
 
 
 @get(
@@ -113,7 +120,7 @@ async def read_account(
 
 async def read(server: Server, caller: Caller, account_id: int) -> AccountOut:
     async with server.sessions() as session:
-        return to_out(*await _load(session, account_id, caller))
+        return for_caller(to_out(*await _load(session, account_id, caller)), caller)
 
 
 @post(

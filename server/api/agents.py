@@ -3,9 +3,10 @@ last reported of its lines."""
 
 from __future__ import annotations
 
-from litestar import get, post
-from litestar.params import JSONBody
-from sqlalchemy import func, select
+from litestar import delete, get, post
+from litestar.params import FromPath, JSONBody
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sms.model import Direction, MessageState
@@ -15,8 +16,8 @@ from ..db.tables import Account, AccountLine, Agent, Message
 from ..routing.load import line_loads
 from ..runtime import Server
 from ..tokens import AGENT_PREFIX, hash_token, new_token
-from .auth import CallerDep, ServerDep, require_admin
-from .errors import AUTH, conflict, documented
+from .auth import Caller, CallerDep, ServerDep, require_admin
+from .errors import AUTH, conflict, documented, not_found
 from .schemas import AgentCreated, AgentIn, AgentOut
 
 
@@ -88,3 +89,56 @@ async def create_agent(
     except IntegrityError:
         raise conflict("name_taken", f"an agent named {data.name!r} already exists") from None
     return AgentCreated(data.name, token)
+
+
+# The connection of an agent whose token changed or that was removed is closed at once
+# (wherever it is: Hub.notify reaches other replicas too); it cannot come back with the
+# old token.
+CLOSE = "close"
+
+
+@post(
+    "/api/agents/{name:str}/token",
+    status_code=200,
+    summary="Give an agent a new token (admin); the old one stops at once",
+    security=AUTH,
+    responses=documented(401, 403, 404),
+)
+async def rotate_agent_token(
+    server: ServerDep, caller: CallerDep, name: FromPath[str]
+) -> AgentCreated:
+    return await rotate_token(server, caller, name)
+
+
+async def rotate_token(server: Server, caller: Caller, name: str) -> AgentCreated:
+    require_admin(caller)
+    token = new_token(AGENT_PREFIX)
+    async with server.sessions.begin() as session:
+        done = await session.execute(
+            update(Agent).where(Agent.name == name).values(token_hash=hash_token(token))
+        )
+        if done.rowcount == 0:
+            raise not_found(f"agent {name!r}")
+    await server.hub.notify(name, CLOSE)
+    return AgentCreated(name, token)
+
+
+@delete(
+    "/api/agents/{name:str}",
+    status_code=204,
+    summary="Remove an agent (admin): its token stops, its connection is closed",
+    security=AUTH,
+    responses=documented(401, 403, 404),
+)
+async def delete_agent(server: ServerDep, caller: CallerDep, name: FromPath[str]) -> None:
+    await remove(server, caller, name)
+
+
+async def remove(server: Server, caller: Caller, name: str) -> None:
+    """Its accounts stay (they name the agent until edited) and say it is not registered."""
+    require_admin(caller)
+    async with server.sessions.begin() as session:
+        done = await session.execute(sql_delete(Agent).where(Agent.name == name))
+        if done.rowcount == 0:
+            raise not_found(f"agent {name!r}")
+    await server.hub.notify(name, CLOSE)

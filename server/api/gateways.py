@@ -3,9 +3,17 @@ and the push URL that smsbrana calls when something arrived (it only triggers a 
 
 from __future__ import annotations
 
-import msgspec
-from litestar import get, post
+import time
+from typing import Any
 
+import msgspec
+from litestar import Request, get, post
+from litestar.params import FromQuery
+from sqlalchemy import select
+
+from sms.model import GatewayType
+
+from ..accounts.config import stored_values
 from ..accounts.store import usable_by, with_owner
 from ..db.tables import Account
 from ..gateways.web import GatewayUnavailable, NotSupported, WebGateways
@@ -87,14 +95,49 @@ async def test_account(server: ServerDep, caller: CallerDep, account_id: Account
     return TestOut(account_id, True, detail)
 
 
+def _too_many(what: str) -> ApiError:
+    return ApiError(429, "too_many_requests", f"too many pushes {what}; try again in a while")
+
+
+async def _takes_push(server: Server, account_id: int) -> bool:
+    """An smsbrana account with poll incoming and `push = true`."""
+    async with server.sessions() as session:
+        row = (
+            await session.execute(
+                select(Account.gateway, Account.poll_incoming, Account.config).where(
+                    Account.id == account_id
+                )
+            )
+        ).first()
+    if row is None or row.gateway != GatewayType.SMSBRANA.value or not row.poll_incoming:
+        return False
+    return stored_values(row.config).get("push", "").lower() in {"true", "yes", "1", "on"}
+
+
 @post(
     "/api/gateways/smsbrana/push",
     status_code=202,
-    summary="smsbrana's PUSH URL: something arrived; poll the inbox now",
+    summary="smsbrana's PUSH URL: something arrived for `account`; poll the inbox now",
+    description="Only for smsbrana accounts with `push = true` and poll incoming on; "
+    "limited per client address and per account.",
     security=[],
+    responses=documented(400, 404, 429),
 )
-async def smsbrana_push(server: ServerDep) -> PushOut:
-    # No token: smsbrana cannot send one. Nothing from the request is used; the worst a
-    # stranger can do is make us poll sooner, and triggers coalesce into one poll.
+async def smsbrana_push(
+    server: ServerDep, request: Request[Any, Any, Any], account: FromQuery[int | None] = None
+) -> PushOut:
+    # No token: smsbrana cannot send one. The worst a stranger can do is make us poll
+    # sooner; they are limited per address (checked before any database work) and per
+    # account, and only accounts that asked for pushes take them.
+    now = time.monotonic()
+    client = request.client.host if request.client else "?"
+    if not server.push_clients.allow(client, now):
+        raise _too_many("from this address")
+    if account is None or not await _takes_push(server, account):
+        raise not_found(
+            "an smsbrana account with push = true and poll incoming (push?account=<id>)"
+        )
+    if not server.push_accounts.allow(str(account), now):
+        raise _too_many(f"for account {account}")
     _web(server).smsbrana_inbox.trigger()
     return PushOut(True)

@@ -55,11 +55,11 @@ async def choose_account(server: Server, caller: Caller, wanted: int | None) -> 
     """The named account if the caller may send with it, else the default one."""
     if wanted is not None:
         account = await server.accounts.get(wanted)
-        if account is None:
-            raise unprocessable("unknown_account", f"account: there is no account {wanted}")
-        if not account.usable_by(caller.id):
-            raise forbidden(
-                f"account {wanted} belongs to {account.owner!r}; only its owner sends with it"
+        # One answer for "does not exist" and "not yours": neither its existence nor its
+        # owner is told to someone who may not use it.
+        if account is None or not account.usable_by(caller.id):
+            raise unprocessable(
+                "unknown_account", f"account: there is no account {wanted} you may send with"
             )
         return account
     found = await server.accounts.default_for(caller.id)
@@ -202,6 +202,8 @@ async def preview_message(
 
 async def preview(server: Server, caller: Caller, data: PreviewIn) -> PreviewOut:
     """What a text becomes through its account (the API's and the pages' preview)."""
+    if not caller.can_send:
+        raise forbidden(f"user {caller.name!r} may not send SMS")
     to = recipient(data.to) if data.to is not None else None
     account = await choose_account(server, caller, data.account)
     comp = compose(data.text, strip=account.strip_diacritics, gateway=account.gateway)

@@ -1,8 +1,12 @@
-"""Operations: /healthz for load balancers, /metrics for Prometheus. No token needed:
-neither reveals a message, a number or a secret."""
+"""Operations: /healthz for load balancers, /metrics for Prometheus. /healthz needs no
+token. /metrics names agents, lines and accounts: with a `metrics_token` setting it asks
+for `Authorization: Bearer <metrics_token>`; without one, only loopback clients (a
+Prometheus on this machine, or a proxy here that forwards the client's address) get it."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Any
 
 from litestar import Request, Response, get
@@ -14,7 +18,8 @@ from sms.model import Direction, MessageState
 from ..db.tables import Agent, Message
 from ..metrics import CONTENT_TYPE
 from ..routing.load import line_loads
-from .auth import ServerDep
+from .auth import ServerDep, unauthorized
+from .errors import ApiError, forbidden
 from .schemas import REQUEST_BODIES, Health
 
 
@@ -37,8 +42,35 @@ async def healthz(server: ServerDep) -> Response[Health]:
     )
 
 
+def _loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def metrics_refusal(request: Request[Any, Any, Any], metrics_token: str | None) -> ApiError | None:
+    if metrics_token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), metrics_token.encode()
+        ):
+            return None
+        return unauthorized("send 'Authorization: Bearer <metrics_token>' (server.toml)")
+    host = request.client.host if request.client else None
+    if _loopback(host):
+        return None
+    return forbidden(
+        "/metrics is served to loopback clients only; set metrics_token in server.toml "
+        "to let a Prometheus elsewhere read it"
+    )
+
+
 @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE)
-async def metrics(server: ServerDep) -> Response[bytes]:
+async def metrics(server: ServerDep, request: Request[Any, Any, Any]) -> Response[bytes]:
+    refusal = metrics_refusal(request, server.settings.metrics_token)
+    if refusal is not None:
+        raise refusal
     m = server.metrics
     async with server.sessions() as session:
         counts = (

@@ -3,13 +3,14 @@ PUT /api/users/{name}/password: an admin sets the password a user logs in to the
 
 from __future__ import annotations
 
-from litestar import get, post, put
+from litestar import delete, get, post, put
 from litestar.params import FromPath, JSONBody
-from sqlalchemy import select, update
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..callers import parse_rights
-from ..db.tables import User
+from ..db.tables import Account, User
 from ..passwords import WeakPassword, hash_password
 from ..runtime import Server
 from ..tokens import USER_PREFIX, hash_token, new_token
@@ -85,3 +86,65 @@ async def change_password(server: Server, caller: Caller, name: str, password: s
         )
         if done.rowcount == 0:
             raise not_found(f"user {name!r}")
+
+
+@post(
+    "/api/users/{name:str}/token",
+    status_code=200,
+    summary="Give a user a new API token (admin); the old one and its sessions end at once",
+    security=AUTH,
+    responses=documented(401, 403, 404),
+)
+async def rotate_user_token(
+    server: ServerDep, caller: CallerDep, name: FromPath[str]
+) -> UserCreated:
+    return await rotate_token(server, caller, name)
+
+
+async def rotate_token(server: Server, caller: Caller, name: str) -> UserCreated:
+    require_admin(caller)
+    token = new_token(USER_PREFIX)
+    async with server.sessions.begin() as session:
+        user = (await session.execute(select(User).where(User.name == name))).scalar()
+        if user is None:
+            raise not_found(f"user {name!r}")
+        user.token_hash = hash_token(token)  # also ends web sessions (their stamp)
+        rights = sorted(parse_rights(user.rights))
+    # This process forgets the old token now; other workers within their cache's seconds.
+    server.callers.clear()
+    return UserCreated(name, rights, token)
+
+
+@delete(
+    "/api/users/{name:str}",
+    status_code=204,
+    summary="Remove a user (admin): their token and sessions stop",
+    security=AUTH,
+    responses=documented(401, 403, 404, 409),
+)
+async def delete_user(server: ServerDep, caller: CallerDep, name: FromPath[str]) -> None:
+    await remove(server, caller, name)
+
+
+async def remove(server: Server, caller: Caller, name: str) -> None:
+    require_admin(caller)
+    if name == caller.name:
+        raise conflict("is_you", "you cannot remove yourself; another admin can")
+    async with server.sessions.begin() as session:
+        user = (await session.execute(select(User).where(User.name == name))).scalar()
+        if user is None:
+            raise not_found(f"user {name!r}")
+        owned = (
+            await session.execute(
+                select(func.count()).select_from(Account).where(Account.owner_id == user.id)
+            )
+        ).scalar_one()
+        if owned:
+            # Their accounts would lose their owner, and an account without one is everyone's.
+            raise conflict(
+                "owns_accounts",
+                f"user {name!r} owns {owned} account(s): give them another owner or delete "
+                "them first",
+            )
+        await session.execute(sql_delete(User).where(User.id == user.id))
+    server.callers.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from sqlalchemy import event
@@ -50,8 +52,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(url: URL) -> None:
+    """Create a new SQLite database file 0600 (like the server key): it holds token hashes,
+    password hashes and messages. SQLite gives its -wal and -shm files the same mode."""
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    with contextlib.suppress(FileNotFoundError):  # a missing folder: SQLite says so itself
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        _private_sqlite_file(target)
+    # Statement parameters (tokens' hashes, sealed secrets) stay out of logs and errors.
+    kwargs.setdefault("hide_parameters", True)
     try:
         engine = create_async_engine(target, **kwargs)
     except ImportError as exc:

@@ -209,3 +209,13 @@ class PartReport(Base):
     part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     delivered: Mapped[bool | None] = mapped_column(Boolean)  # None: sent, no final report yet
     status: Mapped[int | None] = mapped_column(Integer)
+
+
+class WebSession(Base):
+    """A logged-in web session (the cookie holds its id, sealed): logging out deletes it,
+    "log out everywhere" deletes all of a user's, and an expired one is pruned at login."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

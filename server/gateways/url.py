@@ -28,7 +28,8 @@ def render(template: str, to: str, text: str) -> str:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc or "the URL gateway"
+    """The host (and port) for a message's detail: never the URL's user-info."""
+    return urlsplit(url).netloc.rpartition("@")[2] or "the URL gateway"
 
 
 def outcome_of(status: int, body: str, host: str) -> Outcome:
@@ -56,7 +57,8 @@ class UrlGateway:
         await self.dispatcher.hand_off(jobs)
 
     async def send_one(self, job: Job) -> Outcome:
-        template = job.config.get("url", "")
+        # A URL with credentials is kept whole among the secrets (config shows it masked).
+        template = job.secrets.get("url") or job.config.get("url", "")
         host = host_of(template)
         try:
             response = await self._http().get(render(template, job.to, job.text))

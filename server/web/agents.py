@@ -8,16 +8,20 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import get
-from litestar.response import Template
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
 
+from ..api import agents as api_agents
 from ..api.agents import overview
 from ..api.auth import ServerDep
 from ..api.errors import forbidden
 from ..api.schemas import AgentOut
+from ..i18n.catalogue import N_
+from ..i18n.codes import said
 from ..runtime import Server
 from .render import page
-from .session import UserDep, WebUser
+from .session import UserDep, WebUser, form_of
 
 REFRESH_SECONDS = 5
 # Shown in their own places on the page; everything else goes to "other".
@@ -96,10 +100,35 @@ async def _views(server: Server, user: WebUser) -> list[dict[str, Any]]:
     return [view(a) for a in await overview(server)]
 
 
+REMOVED = N_("Agent %(name)s is removed; its token no longer works.")
+
+
 @get("/agents")
-async def agents_page(server: ServerDep, user: UserDep) -> Template:
+async def agents_page(
+    server: ServerDep, user: UserDep, removed: FromQuery[str | None] = None
+) -> Template:
     views = await _views(server, user)
-    return page("agents.html", user, agents=views, refresh=REFRESH_SECONDS)
+    done = said(REMOVED, name=removed) if removed else None
+    return page("agents.html", user, agents=views, refresh=REFRESH_SECONDS, done=done)
+
+
+@post("/agents/{name:str}/token")
+async def new_token(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], name: FromPath[str]
+) -> Template:
+    await form_of(request, user)
+    created = await api_agents.rotate_token(server, user.caller, name)
+    views = await _views(server, user)
+    return page("agents.html", user, agents=views, refresh=REFRESH_SECONDS, created=created)
+
+
+@post("/agents/{name:str}/delete")
+async def delete_agent(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], name: FromPath[str]
+) -> Redirect:
+    await form_of(request, user)
+    await api_agents.remove(server, user.caller, name)
+    return Redirect("/agents", query_params={"removed": name}, status_code=303)
 
 
 @get("/agents/body")

@@ -21,7 +21,7 @@ from sms.phone import NumberKind, PhoneNumberError, normalize
 from ..api import accounts as api_accounts
 from ..api import messages as api_messages
 from ..api.auth import ServerDep
-from ..api.errors import ApiError
+from ..api.errors import ApiError, forbidden
 from ..api.messages import load_reports, to_out, visible
 from ..api.schemas import MessageOut, PreviewIn, SendIn
 from ..db.tables import Message
@@ -155,6 +155,8 @@ async def reply(
 async def preview(server: ServerDep, user: UserDep, request: Request[Any, Any, Any]) -> Template:
     """The reply box's live preview (htmx, on every pause in typing)."""
     form = await form_of(request, user)
+    if not user.caller.can_send:
+        raise forbidden(f"user {user.caller.name!r} may not send SMS")
     text = form.get("text", "")
     result, error = None, None
     if text:

@@ -1,5 +1,6 @@
 """Logging in to the web pages with a user name and password (set by an admin with
-PUT /api/users/{name}/password), or with the user's API token; and logging out."""
+PUT /api/users/{name}/password), or with the user's API token; and logging out, of this
+session or of every session of the user ("everywhere")."""
 
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ from .session import (
     CsrfRejected,
     check_csrf,
     cookie,
+    end_sessions,
     expired_cookie,
     new_session,
+    open_session,
     read,
     user_by_id,
 )
@@ -123,7 +126,7 @@ async def login(server: ServerDep, request: Request[Any, Any, Any]) -> Template 
         )
     server.logins.succeeded(who)
     # A new session (and CSRF token) on login: nothing set before it carries over.
-    session = new_session(user)
+    session = await open_session(server, user)
     return Redirect(target, cookies=[cookie(server, request, session)], status_code=303)
 
 
@@ -132,5 +135,8 @@ async def logout(server: ServerDep, request: Request[Any, Any, Any]) -> Redirect
     found = read(server, request)
     data = await request.form()
     if found is not None:
-        check_csrf(found.csrf, request, {k: str(v) for k, v in data.items()})
+        form = {k: str(v) for k, v in data.items()}
+        check_csrf(found.csrf, request, form)
+        # Ended on the server too: a copy of the cookie is worth nothing now.
+        await end_sessions(server, found, everywhere=bool(form.get("everywhere")))
     return Redirect("/login", cookies=[expired_cookie()], status_code=303)

@@ -1,12 +1,16 @@
 """The web pages' session: an encrypted, authenticated cookie (Fernet under a key derived
 from the server key), HttpOnly and SameSite=Lax, holding the user's id and a CSRF token.
 
-Nothing is kept on the server, so any replica can read it. Every form carries the CSRF
-token (htmx sends it as a header); a POST without the session's token is refused.
+A logged-in session also has a row in `web_sessions` (keyed by a hash of the id the
+cookie carries), in the shared database so that any replica can check it: logging out
+deletes it, "log out everywhere" deletes every one of the user's, and a cookie without
+its row is no session. Every form carries the CSRF token (htmx sends it as a header); a
+POST without the session's token is refused.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -17,10 +21,11 @@ from cryptography.fernet import Fernet, InvalidToken
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..callers import Caller, parse_rights
 from ..db.tables import User
+from ..db.tables import WebSession as SessionRow
 from ..runtime import Server
 
 COOKIE = "smsbridge_session"
@@ -35,6 +40,8 @@ class WebSession(msgspec.Struct, frozen=True):
     # A digest of the user's credentials at login: a new password (or token) ends every
     # session opened with the old one.
     stamp: str = ""
+    # The server-side session this cookie belongs to (its row in web_sessions).
+    sid: str = ""
 
 
 class LoginRequired(Exception):
@@ -48,7 +55,43 @@ class CsrfRejected(Exception):
 def new_session(user: User | None = None) -> WebSession:
     if user is None:
         return WebSession(csrf=secrets.token_urlsafe(24))
-    return WebSession(csrf=secrets.token_urlsafe(24), uid=user.id, stamp=stamp_of(user))
+    return WebSession(
+        csrf=secrets.token_urlsafe(24),
+        uid=user.id,
+        stamp=stamp_of(user),
+        sid=secrets.token_urlsafe(24),
+    )
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+async def open_session(server: Server, user: User) -> WebSession:
+    """A new logged-in session, recorded on the server (expired ones are pruned here)."""
+    session = new_session(user)
+    now = dt.datetime.now(dt.UTC)
+    async with server.sessions.begin() as db:
+        await db.execute(delete(SessionRow).where(SessionRow.expires_at < now))
+        db.add(
+            SessionRow(
+                id_hash=_sid_hash(session.sid),
+                user_id=user.id,
+                expires_at=now + dt.timedelta(seconds=MAX_AGE),
+            )
+        )
+    return session
+
+
+async def end_sessions(server: Server, found: WebSession, everywhere: bool = False) -> None:
+    """End this session, or (`everywhere`) every session of its user."""
+    if found.uid is None:
+        return
+    query = delete(SessionRow).where(SessionRow.user_id == found.uid)
+    if not everywhere:
+        query = query.where(SessionRow.id_hash == _sid_hash(found.sid))
+    async with server.sessions.begin() as db:
+        await db.execute(query)
 
 
 def stamp_of(user: User) -> str:
@@ -113,9 +156,20 @@ async def provide_user(request: Request[Any, Any, Any], server: NamedDependency[
     found = read(server, request)
     if found is None or found.uid is None:
         raise LoginRequired()
-    user = await user_by_id(server, found.uid)
+    async with server.sessions() as db:
+        user = (
+            await db.execute(
+                select(User)
+                .join(SessionRow, SessionRow.user_id == User.id)
+                .where(
+                    User.id == found.uid,
+                    SessionRow.id_hash == _sid_hash(found.sid),
+                    SessionRow.expires_at > dt.datetime.now(dt.UTC),
+                )
+            )
+        ).scalar()
     if user is None or not hmac.compare_digest(found.stamp, stamp_of(user)):
-        raise LoginRequired()
+        raise LoginRequired()  # logged out, ended everywhere, expired, or credentials changed
     return WebUser(caller_of(user), found.csrf, user.language, user.time_zone)
 
 

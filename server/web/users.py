@@ -22,7 +22,10 @@ from .render import page
 from .session import UserDep, WebUser, form_of
 
 RIGHTS = ("admin", "send", "read")
-DONE = {"password": N_("The password of %(name)s is set; older sessions of %(name)s have ended.")}
+DONE = {
+    "password": N_("The password of %(name)s is set; older sessions of %(name)s have ended."),
+    "removed": N_("User %(name)s is removed; their token and sessions no longer work."),
+}
 DIFFER = N_("the two passwords differ")
 BAD_NAME = N_(
     "a name of letters, digits and . _ @ - (at most 100), starting with a letter or digit"
@@ -86,3 +89,27 @@ async def set_password(
         errors = {f"password:{name}": said_error(exc.error, exc.detail)}
         return await _page(server, user, status=exc.status, errors=errors)
     return Redirect("/users", query_params={"done": "password", "name": name}, status_code=303)
+
+
+@post("/users/{name:str}/token")
+async def new_token(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], name: FromPath[str]
+) -> Template:
+    await form_of(request, user)
+    rotated = await api_users.rotate_token(server, user.caller, name)
+    return await _page(server, user, rotated=rotated)
+
+
+@post("/users/{name:str}/delete")
+async def delete_user(
+    server: ServerDep, user: UserDep, request: Request[Any, Any, Any], name: FromPath[str]
+) -> Template | Redirect:
+    await form_of(request, user)
+    try:
+        await api_users.remove(server, user.caller, name)
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        errors = {f"delete:{name}": said_error(exc.error, exc.detail)}
+        return await _page(server, user, status=409, errors=errors)
+    return Redirect("/users", query_params={"done": "removed", "name": name}, status_code=303)

@@ -14,7 +14,7 @@ from tests.waiting import eventually
 
 from .fakes.recorder import Recorder
 
-TOKEN = "sbu_gateways-live-admin"
+TOKEN = "sbu_gateways-live-admin-0123456789"
 
 
 async def test_two_workers_send_each_message_exactly_once(tmp_path: Path) -> None:

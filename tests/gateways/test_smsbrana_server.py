@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import httpx
 import pytest
 
+from server.app import create_app
 from server.gateways.smsbrana import inbox
 from server.runtime import Server
+from server.settings import Settings
 from tests.server.conftest import ADMIN_TOKEN, Api
 
 from .fakes.smsbrana import FakeSmsbrana
@@ -139,11 +142,12 @@ async def test_accounts_that_do_not_poll_are_left_alone(api, srv, fake_smsbrana)
 
 
 async def test_the_push_url_triggers_a_poll_without_a_token(api, srv, fake_smsbrana) -> None:
-    await smsbrana_account(api, fake_smsbrana, poll_incoming=True)
+    config = f"login = acme\npassword = {PASSWORD}\nurl = {fake_smsbrana.url}\npush = true"
+    account = (await api.account(gateway="smsbrana", config=config, poll_incoming=True))["id"]
     fake_smsbrana.inject_incoming("acme", "+420602111222", "pushed")
     poller = srv.web.smsbrana_inbox
     poller.round_done.clear()
-    r = await api.post("/api/gateways/smsbrana/push", token=None)
+    r = await api.post(f"/api/gateways/smsbrana/push?account={account}", token=None)
     assert r.status_code == 202, r.text
     await asyncio.wait_for(poller.round_done.wait(), 10)
     [got] = await incoming(api, ADMIN_TOKEN)
@@ -243,3 +247,31 @@ async def test_a_fresh_report_for_an_unknown_sms_holds_the_delete_back(
     )
     assert later.deleted and later.stored == 0
     assert fake_smsbrana.accounts["acme"].reports == []
+
+
+async def test_a_push_is_taken_only_for_an_account_that_uses_push(api, srv, fake_smsbrana) -> None:
+    polls = await smsbrana_account(api, fake_smsbrana, poll_incoming=True)  # no push = true
+    config = f"login = acme\npassword = {PASSWORD}\nurl = {fake_smsbrana.url}\npush = true"
+    silent = (await api.account(gateway="smsbrana", config=config, poll_incoming=False))["id"]
+    answers = set()
+    for target in ("", f"?account={polls}", f"?account={silent}", "?account=424242"):
+        r = await api.post(f"/api/gateways/smsbrana/push{target}", token=None)
+        answers.add((r.status_code, r.json()["error"]))
+    assert answers == {(404, "not_found")}  # one answer, whatever the reason
+
+
+async def test_pushes_are_limited_per_client_and_per_account(api, srv, fake_smsbrana) -> None:
+    config = f"login = acme\npassword = {PASSWORD}\nurl = {fake_smsbrana.url}\npush = true"
+    account = (await api.account(gateway="smsbrana", config=config, poll_incoming=True))["id"]
+    url = f"/api/gateways/smsbrana/push?account={account}"
+    codes = [(await api.post(url, token=None)).status_code for _ in range(4)]
+    assert codes == [202, 202, 202, 429]  # the account's burst is 3
+    r = await api.post(url, token=None)
+    assert r.status_code == 429 and "for account" in r.json()["detail"]
+
+    # Another address is limited on its own: after its burst, before any database work.
+    app = create_app(Settings(), srv)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://smsbridge.test") as far:
+        codes = [(await far.post("/api/gateways/smsbrana/push")).status_code for _ in range(6)]
+    assert codes == [404] * 5 + [429]

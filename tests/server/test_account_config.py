@@ -39,7 +39,7 @@ def test_comments_and_blank_lines_are_kept_and_spacing_is_normalised() -> None:
 
 def test_unknown_key_names_line_and_key() -> None:
     assert problems(GatewayType.SMSBRANA, "login = a\npassword = b\nuser = c") == [
-        "line 3: unknown key 'user' for gateway smsbrana (login, password, url, hash)"
+        "line 3: unknown key 'user' for gateway smsbrana (login, password, url, hash, push)"
     ]
 
 

@@ -219,10 +219,11 @@ async def test_an_owned_account_sends_only_for_its_owner(api: Api) -> None:
     body = {"to": TO, "text": "x", "account": account["id"]}
     assert (await api.post("/api/messages", token=alice, json=body)).status_code == 202
     r = await api.post("/api/messages", token=bob, json=body)
-    assert error_of(r) == (403, "forbidden")
-    assert "belongs to 'alice'" in r.json()["detail"]
+    # The same answer as for an account that does not exist: its owner is not named.
+    assert error_of(r) == (422, "unknown_account")
+    assert "alice" not in r.json()["detail"]
     r = await api.post("/api/messages", json=body)  # not even an admin
-    assert error_of(r) == (403, "forbidden")
+    assert error_of(r) == (422, "unknown_account")
 
 
 async def test_unknown_account_is_unprocessable(api: Api) -> None:
@@ -381,11 +382,11 @@ async def test_messages_outlive_their_deleted_account(api: Api) -> None:
     assert error_of(r) == (422, "unknown_account")
 
 
-async def test_preview_with_someone_elses_account_is_forbidden(api: Api) -> None:
+async def test_preview_with_someone_elses_account_is_refused_as_unknown(api: Api) -> None:
     await api.user("alice", "send")
     bob = await api.user("bob", "send")
     account = await api.account(name="Alice's", owner="alice")
     r = await api.post(
         "/api/messages/preview", token=bob, json={"text": "x", "account": account["id"]}
     )
-    assert error_of(r) == (403, "forbidden")
+    assert error_of(r) == (422, "unknown_account")

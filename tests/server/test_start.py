@@ -36,12 +36,12 @@ async def test_first_start_generates_an_admin_token_once(
 async def test_admin_token_comes_from_the_environment(
     settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", "sbu_from-env")
+    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", "sbu_from-env-0123456789abcdef")
     async with open_server(settings, engine=engine) as server:
         assert server.new_admin_token is None  # nothing to print: the operator chose it
         async with server.sessions() as session:
             user = (await session.execute(select(User))).scalar_one()
-    assert user.token_hash == hashlib.sha256(b"sbu_from-env").hexdigest()
+    assert user.token_hash == hashlib.sha256(b"sbu_from-env-0123456789abcdef").hexdigest()
 
 
 def test_server_key_is_created_private_and_reused(tmp_path: Path) -> None:

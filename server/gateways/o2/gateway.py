@@ -45,7 +45,7 @@ def account_of(config: Mapping[str, str], secrets: Mapping[str, str]) -> O2Accou
         cert=config.get("cert", ""),
         password=secrets.get("certPasswd", ""),
         ca=config.get("ca", ""),
-        url=config.get("url", "") or protocol.DEFAULT_URL,
+        url=secrets.get("url") or config.get("url", "") or protocol.DEFAULT_URL,
     )
 
 

@@ -36,7 +36,8 @@ class Unreachable(Exception):
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc or url
+    """For an error text: the host (and port), never a user-info with its password."""
+    return urlsplit(url).netloc.rpartition("@")[2] or "the smsbrana URL"
 
 
 class SmsbranaClient:

@@ -22,7 +22,7 @@ _FALSE = frozenset({"false", "no", "off", "0"})
 
 def credentials(config: Mapping[str, str], secrets: Mapping[str, str]) -> Credentials:
     """`url` replaces both default hosts (a custom URL has no known backup)."""
-    url = config.get("url", "").strip()
+    url = (secrets.get("url") or config.get("url", "")).strip()  # whole if it has credentials
     return Credentials(
         login=config.get("login", ""),
         password=secrets.get("password", ""),
