@@ -169,6 +169,15 @@ class LineStatus(Frame, tag="line-status"):
     modem: ModemInfo | None = None
     queue: int = 0  # jobs on the agent's disk for this line, not yet handed over
     last_error: str | None = None
+    # Modem lines only (issue 17), optional: the recovery ladder's rung ("ok", "reopen",
+    # "reset", "usb", "needs-person") and what was tried, resets, the SIM's balance.
+    rung: str | None = None
+    recovery: str = ""
+    last_reset: datetime | None = None
+    resets_today: int = 0
+    balance: float | None = None
+    balance_at: datetime | None = None
+    balance_low: bool = False
 
 
 class ConfigPush(Frame, tag="config"):

@@ -29,6 +29,7 @@ from agent.modem.interface import (
     Outcome,
     SendResult,
 )
+from agent.modem.ladder import RESET_MODES
 from agent.modem.status import ModemStatus
 from bridge import protocol as p
 from sms.segment import count_parts
@@ -126,6 +127,9 @@ class ModemLine:
         self._tasks: list[asyncio.Task[None]] = []
         self._opened = asyncio.Event()
         self.last_error: str | None = None
+        # A ladder's rung needs its reset_after to be tried: reopen more often than that.
+        ladder = getattr(self.modem, "ladder", None)
+        self._reopen_max = min(REOPEN_MAX, ladder.reset_after / 2) if ladder else REOPEN_MAX
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -150,9 +154,12 @@ class ModemLine:
                 if getattr(self.modem, "pin_rejected", False):
                     log.error("line %s: %s", self.name, exc)
                     return  # a person must fix the PIN; nothing enters it again
+                climb = getattr(self.modem, "climb", None)
+                if climb is not None and await climb():
+                    delay = REOPEN_MIN  # reset or re-bound: look again soon
                 log.warning("line %s: %s; retrying in about %.0f s", self.name, exc, delay)
                 await asyncio.sleep(random.uniform(0.5 * delay, delay))
-                delay = min(REOPEN_MAX, delay * 2)
+                delay = min(self._reopen_max, delay * 2)
                 continue
             self.last_error = None
             self._opened.set()
@@ -191,19 +198,74 @@ class ModemLine:
         cfg = self.modem.config
         parts = count_parts(job.text)
         limit = cfg.send_bound(parts) + 30
-        try:
-            result = await asyncio.wait_for(
-                self.modem.send(job.to, job.text, report=job.report, message_id=job.id), limit
+        loop = asyncio.get_running_loop()
+        # A modem that hung before the message left it gets the ladder's time to come
+        # back: the job waits for it instead of failing (nothing was sent, so nothing
+        # can be sent twice). Past that, or once a person is needed, it fails.
+        hold_until = loop.time() + 4 * cfg.reset_after + 60
+        while True:
+            try:
+                result = await asyncio.wait_for(
+                    self.modem.send(job.to, job.text, report=job.report, message_id=job.id),
+                    limit,
+                )
+            except TimeoutError:
+                result = SendResult(
+                    outcome=Outcome.UNKNOWN,
+                    parts=[],
+                    error=f"the modem did not finish the send within {limit:.0f} s",
+                )
+            if not self._worth_waiting(result) or loop.time() > hold_until:
+                break
+            log.warning(
+                "line %s: job %s not sent (%s); waiting for the modem",
+                self.name,
+                job.id,
+                result.error,
             )
-        except TimeoutError:
-            result = SendResult(
-                outcome=Outcome.UNKNOWN,
-                parts=[],
-                error=f"the modem did not finish the send within {limit:.0f} s",
-            )
+            if not await self._back_within(hold_until - loop.time()):
+                if getattr(self.modem, "needs_person", asyncio.Event()).is_set():
+                    result = SendResult(
+                        outcome=Outcome.FAILED,
+                        parts=result.parts,
+                        error=f"{self.modem.last_error}; the message was not sent",  # type: ignore[attr-defined]
+                        error_class="device",
+                    )
+                break
         if result.outcome is not Outcome.SENT:
             self.last_error = result.error
         return events_of(job, result, datetime.now(UTC))
+
+    def _worth_waiting(self, result: SendResult) -> bool:
+        """Failed with nothing sent because the modem is down (or went down on it)."""
+        if result.outcome is not Outcome.FAILED or result.error_class != "transient":
+            return False
+        if any(part.outcome in (Outcome.SENT, Outcome.UNKNOWN) for part in result.parts):
+            return False
+        ladder = getattr(self.modem, "ladder", None)
+        connected = getattr(self.modem, "connected", None)
+        down = isinstance(connected, asyncio.Event) and not connected.is_set()
+        return down and (ladder is None or ladder.rung != "needs-person")
+
+    async def _back_within(self, seconds: float) -> bool:
+        connected = getattr(self.modem, "connected", None)
+        if not isinstance(connected, asyncio.Event) or seconds <= 0:
+            return False
+        waiter = asyncio.ensure_future(connected.wait())
+        gave_up = asyncio.ensure_future(self._person_needed())
+        done, pending = await asyncio.wait(
+            {waiter, gave_up}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        return waiter in done
+
+    async def _person_needed(self) -> None:
+        event = getattr(self.modem, "needs_person", None)
+        if isinstance(event, asyncio.Event):
+            await event.wait()
+        else:
+            await asyncio.Event().wait()  # a backend without a ladder: only `connected`
 
     # --- from the modem ---------------------------------------------------------------
 
@@ -261,13 +323,22 @@ class ModemLine:
             not isinstance(connected, asyncio.Event) or connected.is_set()
         )
         problems = "; ".join(st.problems) if st and st.problems else ""
+        ladder = getattr(self.modem, "ladder", None)
+        state = ladder.state if ladder is not None else None
+        recovery = state.sentence() if state is not None else ""
         return p.LineStatus(
             line=self.name,
             up=up,
             at=datetime.now(UTC),
-            detail=problems or ("ready" if up else "opening the modem"),
+            detail=(recovery if not up else "")
+            or problems
+            or ("ready" if up else "opening the modem"),
             modem=modem_info(st) if st else None,
             last_error=self.last_error or getattr(self.modem, "last_error", None),
+            rung=str(state.rung) if state is not None else None,
+            recovery=recovery,
+            last_reset=state.last_reset if state is not None else None,
+            resets_today=state.resets_today if state is not None else 0,
         )
 
 
@@ -287,8 +358,34 @@ def received(line: str, parts: list[IncomingSMS], total: int) -> p.Received:
     )
 
 
+def seconds_of(key: str, value: str, line: str) -> float:
+    """ "120", "90s", "2m", "6h", "1d" → seconds; a clear error otherwise."""
+    text = value.strip().lower()
+    scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:])
+    number = text[:-1] if scale else text
+    try:
+        seconds = float(number) * (scale or 1)
+    except ValueError:
+        raise ValueError(
+            f"line {line}: {key} = {value!r} is not a duration (e.g. 120, 90s, 2m, 6h)"
+        ) from None
+    if seconds <= 0:
+        raise ValueError(f"line {line}: {key} = {value!r} must be more than 0")
+    return seconds
+
+
 def _modem_config(push: p.ConfigPush) -> ModemConfig:
     values = push.config
+    reset = (values.get("reset") or "cfun").strip().lower()
+    if reset not in RESET_MODES:
+        raise ValueError(f"line {push.line}: reset = {reset!r}: one of cfun, usb, off")
+    tuning: dict[str, object] = {"reset": reset}
+    if values.get("reset_after", "").strip():
+        tuning["reset_after"] = seconds_of("reset_after", values["reset_after"], push.line)
+    if values.get("command_timeout", "").strip():
+        timeout = seconds_of("command_timeout", values["command_timeout"], push.line)
+        tuning["command_timeout"] = timeout
+        tuning["prompt_timeout"] = 2 * timeout
     try:
         baud = int(values.get("baudrate") or 115200)
     except ValueError:
@@ -304,6 +401,7 @@ def _modem_config(push: p.ConfigPush) -> ModemConfig:
         pin=values.get("pin") or None,
         smsc=values.get("smsc") or None,
         poll_incoming=push.poll_incoming,
+        **tuning,  # type: ignore[arg-type]
     )
 
 

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from .at import ESC, Unsolicited
 from .errors import ErrorClass
@@ -29,10 +30,12 @@ from .interface import (
     SendResult,
     SentPart,
 )
+from .ladder import Ladder, Rung
 from .link import PortLost
 from .pdu import EncodedPart, encode_submit
 from .session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
+from .usb import USBRebindError, authorize, deauthorize, usb_device_of
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ class ATModem:
         self._pin_rejected = False
         self._unknown: tuple[str, str | None, int] | None = None  # last UNKNOWN part
         self.last_error: str | None = None
+        self.ladder = Ladder(config.reset, config.reset_after)
+        self.needs_person = asyncio.Event()  # the ladder's top: nothing more to try
 
     @property
     def pin_rejected(self) -> bool:
@@ -113,6 +118,12 @@ class ATModem:
             # A modem error, a cancelled connect or a bug: never leave the port half open.
             self.session.close()
             raise
+        if self.ladder.rung is not Rung.OK:
+            log.warning(
+                "modem on %s: back after: %s", self.device, "; ".join(self.ladder.state.tried)
+            )
+        self.ladder.up()
+        self.needs_person.clear()
         self.connected.set()
         self._connection_changed()
         self.last_error = None
@@ -133,6 +144,8 @@ class ATModem:
         self.connected.clear()
         self._connection_changed()
         self.last_error = str(exc)
+        if not self._closing:
+            self.ladder.down(asyncio.get_running_loop().time(), self._why(exc))
         if self._closing or not was_connected:
             return
         if self._reconnecting and not self._reconnecting.done():
@@ -158,6 +171,87 @@ class ATModem:
                 log.exception("modem on %s: reconnecting failed", self.device)
                 self.last_error = f"modem on {self.device}: reconnecting failed: {exc!r}"
             delay = min(delay * 2, self.config.reconnect_max)
+            if await self.climb():
+                delay = self.config.reconnect_min  # a reset or re-bind: look again soon
+
+    # --- recovery ladder ------------------------------------------------------------
+
+    async def climb(self) -> bool:
+        """After a failed (re)connect: perform the ladder's next rung if it is due.
+        True when something was done to the modem (the caller retries soon)."""
+        loop_time = asyncio.get_running_loop().time()
+        self.ladder.down(loop_time, self._why(self.last_error or "no answer"))
+        wall = datetime.now(UTC)
+        rung = self.ladder.due(loop_time, wall)
+        if rung is None:
+            return False
+        if rung is Rung.RESET:
+            log.warning(
+                "modem on %s: still down after %.0f s (%s); functional reset",
+                self.device,
+                self.config.reset_after,
+                self.ladder.state.why,
+            )
+            what, done = await self._functional_reset(wall)
+        elif rung is Rung.USB:
+            log.warning("modem on %s: still down after the reset; USB re-bind", self.device)
+            what, done = await self._usb_rebind(wall)
+        else:
+            sentence = self.ladder.state.sentence()
+            log.error("modem on %s: %s", self.device, sentence)
+            self.last_error = f"modem on {self.device}: {sentence}"
+            self.needs_person.set()
+            self._connection_changed()
+            return False
+        self.ladder.performed(rung, wall, what, reset=done)
+        log.warning("modem on %s: %s", self.device, what)
+        if not done:
+            self.ladder.skip(asyncio.get_running_loop().time())
+        self._connection_changed()
+        return done
+
+    def _why(self, error: object) -> str:
+        text = str(error)
+        while text.startswith(f"modem on {self.device}: "):
+            text = text.removeprefix(f"modem on {self.device}: ")
+        return text
+
+    def _reset_command(self) -> str:
+        return self.config.reset_command or "AT+CFUN=1,1"
+
+    async def _functional_reset(self, wall: datetime) -> tuple[str, bool]:
+        command = self._reset_command()
+        when = wall.strftime("%H:%M:%S")
+        # Never while a send waits for its +CMGS: its outcome comes first.
+        async with self._send_lock:
+            try:
+                self.session.open()
+            except PortLost as exc:
+                return f"{command} at {when} not possible ({exc})", False
+            try:
+                self.session.link.write(ESC)
+                response = await self.session.command(command, self.config.command_timeout)
+            except (CommandTimeout, PortLost) as exc:
+                return f"{command} at {when}: {exc}", True  # written: it may have acted
+            finally:
+                self.session.close()
+        answer = "OK" if response.ok else response.final.describe()
+        return f"{command} at {when} ({answer})", True
+
+    async def _usb_rebind(self, wall: datetime) -> tuple[str, bool]:
+        when = wall.strftime("%H:%M:%S")
+        usb = usb_device_of(self.device, self.config.sysfs)
+        if usb is None:
+            return f"no USB re-bind ({self.device} is not a USB device)", False
+        async with self._send_lock:
+            self.session.close()
+            try:
+                deauthorize(usb)
+                await asyncio.sleep(self.config.usb_settle)  # the kernel drops the device
+                authorize(usb)
+            except USBRebindError as exc:
+                return f"USB re-bind at {when} failed: {exc}", False
+        return f"USB re-bind of {usb.name} at {when}", True
 
     def _hung(self, exc: Exception) -> None:
         self.session.close()

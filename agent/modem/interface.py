@@ -33,6 +33,12 @@ class ModemConfig(msgspec.Struct, kw_only=True):
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     status_report_ds: int = 1  # AT+CNMI <ds>: 1 routed +CDS (safe on Quectel/SIMCom)
+    # Recovery ladder (agent/modem/ladder.py): how far it may go, how long each rung has.
+    reset: str = "cfun"  # cfun | usb | off
+    reset_after: float = 120.0
+    reset_command: str | None = None  # None: the profile's, else AT+CFUN=1,1
+    usb_settle: float = 1.0  # seconds between `authorized` 0 and 1
+    sysfs: str = "/sys"
 
     def send_bound(self, parts: int) -> float:
         """The longest a send of `parts` parts can legitimately take: every try of every

@@ -89,6 +89,17 @@ ROUTING_KEYS: tuple[Key, ...] = (
     ),
 )
 FALLBACK_AFTER_DEFAULT = 300
+# A modem line's recovery, SIM balance and calls (agent/lines/modem.py checks the values).
+MODEM_CARE_KEYS: tuple[Key, ...] = (
+    Key("reset", Kind.NONEMPTY, False, "how far recovery goes: cfun (default), usb or off"),
+    Key("reset_after", Kind.NONEMPTY, False, "seconds each recovery step gets (default 120)"),
+    Key("command_timeout", Kind.NONEMPTY, False, "seconds the modem has to answer (default 5)"),
+    Key("balance_ussd", Kind.NONEMPTY, False, "USSD code that asks the SIM's credit (e.g. *101#)"),
+    Key("balance_every", Kind.NONEMPTY, False, "how often the credit is asked (default 6h)"),
+    Key("balance_pattern", Kind.NONEMPTY, False, "regex, group 1 the amount (default: Czech)"),
+    Key("balance_low", Kind.NONEMPTY, False, "below this credit the line warns (e.g. 50)"),
+    Key("reject_calls", Kind.BOOL, False, "hang up incoming calls and list them (default true)"),
+)
 LINE_PREFIX = re.compile(r"^line(\d+)\.(.+)$")
 
 
@@ -178,6 +189,7 @@ GATEWAY_KEYS: Mapping[GatewayType, tuple[Key, ...]] = {
             required=False,
             help="SMS centre number, when not the SIM's own (e.g. +420602909909)",
         ),
+        *MODEM_CARE_KEYS,
     ),
     GatewayType.GAMMU: _agent_keys(
         Key("device", Kind.NONEMPTY, help="gammu's device (e.g. /dev/gsmmodem0)"),
