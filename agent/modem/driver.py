@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from .at import ESC, Unsolicited
+from .at import ESC, Unsolicited, split_args
 from .errors import ErrorClass
 from .inbox import Inbox
 from .interface import (
@@ -36,6 +36,7 @@ from .pdu import EncodedPart, encode_submit
 from .session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
 from .usb import USBRebindError, authorize, deauthorize, usb_device_of
+from .ussd import USSDAnswer, USSDError, parse_cusd, request_argument
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class ATModem:
         self.last_error: str | None = None
         self.ladder = Ladder(config.reset, config.reset_after)
         self.needs_person = asyncio.Event()  # the ladder's top: nothing more to try
+        self._ussd: asyncio.Future[Unsolicited] | None = None  # the network's +CUSD
 
     @property
     def pin_rejected(self) -> bool:
@@ -469,6 +471,46 @@ class ATModem:
                 error=f"modem on {self.device}: {response.final.describe()}",
             )
 
+    # --- USSD -----------------------------------------------------------------------
+
+    async def ussd(self, code: str, timeout: float = 30.0) -> USSDAnswer:
+        """One USSD request (`*101#`) and the network's answer. Never in the middle of a
+        send (it waits for the send lock); a menu the network opens is closed again."""
+        argument = request_argument(code, packed=self.config.ussd_packed)
+        async with self._send_lock:
+            if not self.connected.is_set():
+                raise USSDError(f"modem on {self.device}: not connected ({self.last_error})")
+            loop = asyncio.get_running_loop()
+            self._ussd = loop.create_future()
+            try:
+                response = await self._cmd(f'AT+CUSD=1,"{argument}",15')
+                if not response.ok:
+                    raise USSDError(
+                        f"modem on {self.device}: USSD {code} refused: {response.final.describe()}"
+                    )
+                # Some modems put +CUSD before the OK (an answer line), most after it (URC).
+                inline = [line for line in response.lines if line.upper().startswith("+CUSD:")]
+                if inline:
+                    args = split_args(inline[0].split(":", 1)[1])
+                else:
+                    done, _ = await asyncio.wait({self._ussd}, timeout=timeout)
+                    if not done:
+                        with contextlib.suppress(CommandTimeout, PortLost):
+                            await self._cmd("AT+CUSD=2")
+                        raise USSDError(
+                            f"modem on {self.device}: no answer to USSD {code} within {timeout:g} s"
+                        )
+                    args = self._ussd.result().args
+            except (CommandTimeout, PortLost) as exc:
+                raise USSDError(f"modem on {self.device}: USSD {code}: {exc}") from exc
+            finally:
+                self._ussd = None
+            answer = parse_cusd(args, form=self.config.ussd_form)
+            if answer.status == 1:  # a menu waits for us: end it, we only read
+                with contextlib.suppress(CommandTimeout, PortLost):
+                    await self._cmd("AT+CUSD=2")
+            return answer
+
     # --- receiving ------------------------------------------------------------------
 
     async def _sends_settled(self) -> None:
@@ -481,7 +523,9 @@ class ATModem:
         task.add_done_callback(self._tasks.discard)
 
     def _urc(self, urc: Unsolicited) -> None:
-        if urc.name in ("+CMTI", "+CDSI"):
+        if urc.name == "+CUSD" and self._ussd is not None and not self._ussd.done():
+            self._ussd.set_result(urc)
+        elif urc.name in ("+CMTI", "+CDSI"):
             self._spawn(self._guard(self.inbox.stored(self._cmd, urc)))
         elif urc.name in ("+CMT", "+CDS"):
             self._spawn(self._guard(self.inbox.routed(urc)))

@@ -39,6 +39,10 @@ class ModemConfig(msgspec.Struct, kw_only=True):
     reset_command: str | None = None  # None: the profile's, else AT+CFUN=1,1
     usb_settle: float = 1.0  # seconds between `authorized` 0 and 1
     sysfs: str = "/sys"
+    # USSD: whether the code goes packed as GSM 7-bit hex, and the answer's form
+    # (auto, text, ucs2, gsm7hex); the modem profile sets them.
+    ussd_packed: bool = False
+    ussd_form: str = "auto"
 
     def send_bound(self, parts: int) -> float:
         """The longest a send of `parts` parts can legitimately take: every try of every

@@ -94,3 +94,26 @@ def test_probe_without_sim_says_so(virtual, capsys) -> None:
     vm = virtual(no_sim=True)
     assert main(["probe", vm.path, "--timeout", "1"]) == 2
     assert "SIM not inserted (+CME ERROR 10): insert a SIM card" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("form", ["text", "ucs2"])
+def test_ussd_prints_the_networks_answer(virtual, capsys, form: str) -> None:
+    vm = virtual(ussd={"*101#": "Váš kredit je 42,50 Kč"}, ussd_encoding=form)
+    assert main(["ussd", vm.path, "*101#", "--json", "--timeout", "1", "--wait", "3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    expected = "Váš kredit je 42,50 Kč" if form == "ucs2" else "Vas kredit je 42,50 Kc"
+    assert (data["status"], data["text"]) == (0, expected)
+
+
+def test_ussd_packed_for_huawei_and_an_unknown_code(virtual, capsys) -> None:
+    vm = virtual(ussd={"*101#": "Kredit 7 Kc"}, ussd_encoding="gsm7hex")
+    assert main(["ussd", vm.path, "*101#", "--packed", "--timeout", "1"]) == 0
+    assert capsys.readouterr().out.strip() == "Kredit 7 Kc"
+    assert vm.ussd_requests == ["*101#"]
+    assert main(["ussd", vm.path, "*999#", "--timeout", "1"]) == 1
+    assert "not supported" in capsys.readouterr().out
+
+
+def test_ussd_refuses_a_code_that_is_not_one(capsys) -> None:
+    assert main(["ussd", "/dev/null", "*101#;ATD123", "--timeout", "0.2"]) == 1
+    assert "only digits, '*', '#' and '+'" in capsys.readouterr().err
