@@ -135,7 +135,16 @@ class Received(Frame, tag="received"):
     parts: int = 1
 
 
-Event = Dispatched | Sent | Delivered | Failed | Received
+class CallMissed(Frame, tag="call-missed"):
+    """An incoming voice call on a modem line, hung up (or given up by the caller)."""
+
+    event_id: int
+    line: str
+    caller: str = msgspec.field(default="", name="from")  # "" when the network withheld it
+    time: datetime | None = None
+
+
+Event = Dispatched | Sent | Delivered | Failed | Received | CallMissed
 
 
 class EventAck(Frame, tag="event-ack"):
@@ -227,6 +236,7 @@ AnyFrame = (
     | Delivered
     | Failed
     | Received
+    | CallMissed
     | EventAck
     | LineStatus
     | ConfigPush
@@ -237,7 +247,7 @@ AnyFrame = (
     | Error
 )
 
-EVENT_TYPES = (Dispatched, Sent, Delivered, Failed, Received)
+EVENT_TYPES = (Dispatched, Sent, Delivered, Failed, Received, CallMissed)
 
 
 class ProtocolError(ValueError):

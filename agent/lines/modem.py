@@ -13,6 +13,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 import msgspec
 
@@ -24,6 +25,7 @@ from agent.modem.interface import (
     IncomingSMS,
     Modem,
     ModemConfig,
+    ModemError,
     OnMessage,
     OnReport,
     Outcome,
@@ -31,6 +33,13 @@ from agent.modem.interface import (
 )
 from agent.modem.ladder import RESET_MODES
 from agent.modem.status import ModemStatus
+from agent.modem.ussd import (
+    DEFAULT_BALANCE_PATTERN,
+    USSDError,
+    check_code,
+    check_pattern,
+    parse_balance,
+)
 from bridge import protocol as p
 from sms.segment import count_parts
 
@@ -115,13 +124,28 @@ def events_of(job: p.Job, result: SendResult, now: datetime) -> list[p.Event]:
 MakeModem = Callable[[OnMessage, OnReport], Modem]
 
 
+class LineCare(msgspec.Struct, kw_only=True, frozen=True):
+    """A modem line's balance watch (USSD) from the account's keys."""
+
+    balance_ussd: str | None = None
+    balance_every: float = 6 * 3600.0
+    balance_pattern: str = DEFAULT_BALANCE_PATTERN
+    balance_low: Decimal | None = None
+    balance_first: float = 2.0  # seconds after the modem is ready: the first query
+
+
 class ModemLine:
     idempotent = False  # a message handed to a radio may have gone out
 
-    def __init__(self, name: str, kind: str, make_modem: MakeModem) -> None:
+    def __init__(
+        self, name: str, kind: str, make_modem: MakeModem, care: LineCare | None = None
+    ) -> None:
         self.name = name
         self.kind = kind
+        self.care = care or LineCare()
         self.modem = make_modem(self.on_message, self.on_report)
+        self.balance: Decimal | None = None
+        self.balance_at: datetime | None = None
         self._ctx: LineContext | None = None
         self._status: ModemStatus | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -138,10 +162,16 @@ class ModemLine:
         if hasattr(self.modem, "on_connection"):
             # Lost or back: the server routes around a line that is down at once.
             self.modem.on_connection = lambda: ctx.status_changed(self.name)
+        if hasattr(self.modem, "on_call"):
+            self.modem.on_call = self.on_call
         self._tasks = [
             asyncio.create_task(self._open_until_ready(), name=f"open {self.name}"),
             asyncio.create_task(self._watch_status(), name=f"status {self.name}"),
         ]
+        if self.care.balance_ussd and hasattr(self.modem, "ussd"):
+            self._tasks.append(
+                asyncio.create_task(self._watch_balance(), name=f"balance {self.name}")
+            )
 
     async def _open_until_ready(self) -> None:
         delay = REOPEN_MIN
@@ -176,6 +206,46 @@ class ModemLine:
             else:
                 self._context().status_changed(self.name)
             await asyncio.sleep(STATUS_EVERY)
+
+    async def _watch_balance(self) -> None:
+        care = self.care
+        await self._opened.wait()
+        await asyncio.sleep(care.balance_first)
+        while True:
+            await self.modem.connected.wait()  # type: ignore[attr-defined]
+            try:
+                # ussd() takes the driver's send lock: never in the middle of a send.
+                answer = await self.modem.ussd(care.balance_ussd)  # type: ignore[attr-defined]
+                amount = parse_balance(answer.text, care.balance_pattern)
+            except (USSDError, ModemError) as exc:
+                log.warning("line %s: balance query failed: %s", self.name, exc)
+                await asyncio.sleep(min(care.balance_every, 600.0))
+                continue
+            if amount is None:
+                log.warning(
+                    "line %s: no amount in the answer to %s: %r (adjust balance_pattern)",
+                    self.name,
+                    care.balance_ussd,
+                    answer.text,
+                )
+            else:
+                self.balance, self.balance_at = amount, datetime.now(UTC)
+                if self.balance_low:
+                    log.warning(
+                        "line %s: SIM balance %s is below %s", self.name, amount, care.balance_low
+                    )
+                self._context().status_changed(self.name)
+            await asyncio.sleep(care.balance_every)
+
+    @property
+    def balance_low(self) -> bool:
+        low = self.care.balance_low
+        return low is not None and self.balance is not None and self.balance < low
+
+    async def on_call(self, number: str, when: datetime) -> None:
+        await self._context().emit(
+            p.CallMissed(event_id=0, line=self.name, caller=number, time=when)
+        )
 
     async def ready(self) -> None:
         await self._opened.wait()
@@ -323,6 +393,9 @@ class ModemLine:
             not isinstance(connected, asyncio.Event) or connected.is_set()
         )
         problems = "; ".join(st.problems) if st and st.problems else ""
+        if self.balance_low:
+            low = f"SIM balance {self.balance} is below {self.care.balance_low}"
+            problems = f"{problems}; {low}" if problems else low
         ladder = getattr(self.modem, "ladder", None)
         state = ladder.state if ladder is not None else None
         recovery = state.sentence() if state is not None else ""
@@ -339,6 +412,9 @@ class ModemLine:
             recovery=recovery,
             last_reset=state.last_reset if state is not None else None,
             resets_today=state.resets_today if state is not None else 0,
+            balance=float(self.balance) if self.balance is not None else None,
+            balance_at=self.balance_at,
+            balance_low=self.balance_low,
         )
 
 
@@ -386,6 +462,10 @@ def _modem_config(push: p.ConfigPush) -> ModemConfig:
         timeout = seconds_of("command_timeout", values["command_timeout"], push.line)
         tuning["command_timeout"] = timeout
         tuning["prompt_timeout"] = 2 * timeout
+    reject = (values.get("reject_calls") or "true").strip().lower()
+    if reject not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        raise ValueError(f"line {push.line}: reject_calls = {reject!r}: true or false")
+    tuning["reject_calls"] = reject in ("true", "yes", "on", "1")
     try:
         baud = int(values.get("baudrate") or 115200)
     except ValueError:
@@ -405,12 +485,37 @@ def _modem_config(push: p.ConfigPush) -> ModemConfig:
     )
 
 
+def line_care(push: p.ConfigPush) -> LineCare:
+    values, line = push.config, push.line
+    code = (values.get("balance_ussd") or "").strip()
+    if not code:
+        return LineCare()
+    try:
+        check_code(code)
+        pattern = check_pattern(values.get("balance_pattern") or DEFAULT_BALANCE_PATTERN)
+    except USSDError as exc:
+        raise ValueError(f"line {line}: {exc}") from None
+    low_text = (values.get("balance_low") or "").strip().replace(",", ".")
+    try:
+        low = Decimal(low_text) if low_text else None
+    except InvalidOperation:
+        raise ValueError(f"line {line}: balance_low = {low_text!r} is not an amount") from None
+    every = values.get("balance_every", "").strip()
+    return LineCare(
+        balance_ussd=code,
+        balance_every=seconds_of("balance_every", every, line) if every else 6 * 3600.0,
+        balance_pattern=pattern,
+        balance_low=low,
+    )
+
+
 def modem_line(push: p.ConfigPush) -> ModemLine:
     config = _modem_config(push)
     return ModemLine(
         push.line,
         "modem",
         lambda on_message, on_report: ATModem(config, on_message=on_message, on_report=on_report),
+        line_care(push),
     )
 
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from .at import ESC, Unsolicited, split_args
@@ -72,6 +72,13 @@ class ATModem:
         self.ladder = Ladder(config.reset, config.reset_after)
         self.needs_person = asyncio.Event()  # the ladder's top: nothing more to try
         self._ussd: asyncio.Future[Unsolicited] | None = None  # the network's +CUSD
+        # Incoming calls: reported through on_call(number, time) once each, hung up
+        # first when config.reject_calls. A call is RING/+CRING, then +CLIP (the number).
+        self.on_call: Callable[[str, datetime], Awaitable[None]] | None = None
+        self._call: tuple[str | None, datetime] | None = None  # (number, first ring)
+        self._call_timer: asyncio.TimerHandle | None = None
+        self.calls_seen = 0
+        self._hung_up_at = -1e9  # a RING already on its way after ATH is the same call
 
     @property
     def pin_rejected(self) -> bool:
@@ -327,6 +334,7 @@ class ATModem:
             if not response.ok or not any(parse_csca(line) for line in response.lines):
                 await self._cmd(f'AT+CSCA="{self.config.smsc}",145')
         await self._cmd("AT+COPS=3,0")  # operator by long name in AT+COPS?
+        await self._cmd("AT+CLIP=1")  # the caller's number after RING (calls are reported)
 
     async def _unlock(self) -> None:
         deadline = asyncio.get_running_loop().time() + self.config.pin_timeout
@@ -471,6 +479,57 @@ class ATModem:
                 error=f"modem on {self.device}: {response.final.describe()}",
             )
 
+    # --- calls ----------------------------------------------------------------------
+
+    _CLIP_WAIT = 0.5  # seconds after RING for +CLIP (the number) before hanging up anyway
+
+    def _ringing(self, urc: Unsolicited) -> None:
+        number = urc.args[0] if urc.name == "+CLIP" and urc.args else None
+        if self._call is None and asyncio.get_running_loop().time() - self._hung_up_at < 3.0:
+            return
+        if self._call is None:
+            self._call = (number, datetime.now(UTC))
+            log.info("modem on %s: incoming call %s", self.device, urc.line)
+        elif number and self._call[0] is None:
+            self._call = (number, self._call[1])
+        if not self.config.reject_calls:
+            return  # it rings until the caller gives up (NO CARRIER): reported then
+        if self._call_timer is not None:
+            self._call_timer.cancel()
+        delay = 0.0 if self._call[0] else self._CLIP_WAIT
+        self._call_timer = asyncio.get_running_loop().call_later(
+            delay, lambda: self._spawn(self._hang_up())
+        )
+
+    async def _hang_up(self) -> None:
+        self._call_timer = None
+        if self._call is None:
+            return
+        command = self.config.hangup_command
+        try:
+            response = await self._cmd(command)
+            if not response.ok and command != "AT+CHUP":
+                await self._cmd("AT+CHUP")  # 27.007's generic hang-up
+        except (CommandTimeout, PortLost) as exc:
+            log.warning("modem on %s: hanging up failed: %s", self.device, exc)
+        self._hung_up_at = asyncio.get_running_loop().time()
+        self._call_over()
+
+    def _call_over(self) -> None:
+        if self._call is None:
+            return
+        (number, when), self._call = self._call, None
+        self.calls_seen += 1
+        log.info("modem on %s: call from %s rejected", self.device, number or "(withheld)")
+        if self.on_call is not None:
+            self._spawn(self._report_call(number or "", when))
+
+    async def _report_call(self, number: str, when: datetime) -> None:
+        try:
+            await self.on_call(number, when)  # type: ignore[misc]
+        except Exception:
+            log.exception("modem on %s: reporting the call from %s failed", self.device, number)
+
     # --- USSD -----------------------------------------------------------------------
 
     async def ussd(self, code: str, timeout: float = 30.0) -> USSDAnswer:
@@ -525,6 +584,10 @@ class ATModem:
     def _urc(self, urc: Unsolicited) -> None:
         if urc.name == "+CUSD" and self._ussd is not None and not self._ussd.done():
             self._ussd.set_result(urc)
+        elif urc.name in ("RING", "+CRING", "+CLIP"):
+            self._ringing(urc)
+        elif urc.name == "NO CARRIER" and self._call is not None:
+            self._call_over()  # the caller gave up before we hung up
         elif urc.name in ("+CMTI", "+CDSI"):
             self._spawn(self._guard(self.inbox.stored(self._cmd, urc)))
         elif urc.name in ("+CMT", "+CDS"):

@@ -43,6 +43,8 @@ class ModemConfig(msgspec.Struct, kw_only=True):
     # (auto, text, ucs2, gsm7hex); the modem profile sets them.
     ussd_packed: bool = False
     ussd_form: str = "auto"
+    reject_calls: bool = True  # hang up incoming calls (they are reported either way)
+    hangup_command: str = "ATH"  # AT+CHUP is tried when this one fails
 
     def send_bound(self, parts: int) -> float:
         """The longest a send of `parts` parts can legitimately take: every try of every
