@@ -168,6 +168,7 @@ class ModemInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     smsc: str | None = None
     storage_used: int | None = None
     storage_total: int | None = None
+    family: str | None = None  # the modem profile the agent recognised, e.g. "Quectel EC25/EG25"
 
 
 class LineStatus(Frame, tag="line-status"):

@@ -46,7 +46,7 @@ def register(sub: Any) -> None:
 
 
 async def _ussd(args: argparse.Namespace) -> USSDAnswer:
-    modem = ATModem(config_of(args, ussd_packed=args.packed))
+    modem = ATModem(config_of(args, ussd_packed=True if args.packed else None))
     try:
         await modem.open()
         return await modem.ussd(args.code, timeout=args.wait)

@@ -83,6 +83,7 @@ def modem_info(st: ModemStatus) -> p.ModemInfo:
         smsc=st.smsc,
         storage_used=st.storage_used,
         storage_total=st.storage_total,
+        family=st.family,
     )
 
 

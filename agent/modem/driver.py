@@ -33,6 +33,7 @@ from .interface import (
 from .ladder import Ladder, Rung
 from .link import PortLost
 from .pdu import EncodedPart, encode_submit
+from .profiles import GENERIC, Profile, profile_for
 from .session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
 from .usb import USBRebindError, authorize, deauthorize, usb_device_of
@@ -60,6 +61,8 @@ class ATModem:
         # Called when `connected` is set or cleared (the line tells the server at once).
         self.on_connection: Callable[[], None] | None = None
         self.manufacturer: str | None = None
+        self.model: str | None = None
+        self.profile: Profile = GENERIC  # recognised at init from AT+CGMI/AT+CGMM
         self._send_lock = asyncio.Lock()
         self._reference = random.randrange(256)  # concat refs differ across restarts
         self._tasks: set[asyncio.Task[object]] = set()
@@ -226,7 +229,7 @@ class ATModem:
         return text
 
     def _reset_command(self) -> str:
-        return self.config.reset_command or "AT+CFUN=1,1"
+        return self.config.reset_command or self.profile.reset_command
 
     async def _functional_reset(self, wall: datetime) -> tuple[str, bool]:
         command = self._reset_command()
@@ -317,8 +320,11 @@ class ATModem:
             await self._cmd("AT+CFUN=1", self.config.pin_timeout)  # radio was off
         response = await self._cmd("AT+CGMI")
         self.manufacturer = strip_prefix(response.lines[0]) if response.lines else None
-        if self.manufacturer and "huawei" in self.manufacturer.lower():
-            await self._cmd("AT^CURC=0")  # stop ^RSSI/^MODE chatter; filtered anyway
+        response = await self._cmd("AT+CGMM")
+        self.model = strip_prefix(response.lines[0]) if response.ok and response.lines else None
+        self.profile = profile_for(self.manufacturer, self.model)
+        for command in self.profile.init:
+            await self._cmd(command)  # e.g. Huawei AT^CURC=0; its chatter is filtered anyway
         response = await self._cmd_busy("AT+CMGF=0")
         if not response.ok:
             raise self._fail("cannot switch to PDU mode", response)
@@ -505,7 +511,7 @@ class ATModem:
         self._call_timer = None
         if self._call is None:
             return
-        command = self.config.hangup_command
+        command = self.config.hangup_command or self.profile.hangup_command
         try:
             response = await self._cmd(command)
             if not response.ok and command != "AT+CHUP":
@@ -535,7 +541,10 @@ class ATModem:
     async def ussd(self, code: str, timeout: float = 30.0) -> USSDAnswer:
         """One USSD request (`*101#`) and the network's answer. Never in the middle of a
         send (it waits for the send lock); a menu the network opens is closed again."""
-        argument = request_argument(code, packed=self.config.ussd_packed)
+        packed = self.config.ussd_packed
+        argument = request_argument(
+            code, packed=self.profile.ussd_packed if packed is None else packed
+        )
         async with self._send_lock:
             if not self.connected.is_set():
                 raise USSDError(f"modem on {self.device}: not connected ({self.last_error})")
@@ -564,7 +573,7 @@ class ATModem:
                 raise USSDError(f"modem on {self.device}: USSD {code}: {exc}") from exc
             finally:
                 self._ussd = None
-            answer = parse_cusd(args, form=self.config.ussd_form)
+            answer = parse_cusd(args, form=self.config.ussd_form or self.profile.ussd_form)
             if answer.status == 1:  # a menu waits for us: end it, we only read
                 with contextlib.suppress(CommandTimeout, PortLost):
                     await self._cmd("AT+CUSD=2")
@@ -665,6 +674,7 @@ class ATModem:
         if not self.connected.is_set():
             return ModemStatus(device=self.device, problems=[self.last_error or "not connected"])
         status = await query_status(self.device, self._line)
+        status.family = self.profile.name
         if not self.connected.is_set():  # it stopped answering while we asked
             status.problems.insert(0, self.last_error or "not connected")
         return status
