@@ -171,6 +171,17 @@ class ModemInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     family: str | None = None  # the modem profile the agent recognised, e.g. "Quectel EC25/EG25"
 
 
+class SignalHistory(msgspec.Struct, frozen=True):
+    """A modem line's last 24 h, one sample a minute from `start`: dBm (None: nothing
+    measured) and one letter each for registration (h home, r roaming, s searching,
+    d denied, n not registered, e emergency only, ? unknown, - nothing measured)."""
+
+    start: datetime
+    dbm: list[int | None]
+    registration: str = ""
+    step_seconds: int = 60
+
+
 class LineStatus(Frame, tag="line-status"):
     line: str
     up: bool
@@ -188,6 +199,7 @@ class LineStatus(Frame, tag="line-status"):
     balance: float | None = None
     balance_at: datetime | None = None
     balance_low: bool = False
+    signal_history: SignalHistory | None = None
 
 
 class ConfigPush(Frame, tag="config"):

@@ -32,6 +32,7 @@ from agent.modem.interface import (
     SendResult,
 )
 from agent.modem.ladder import RESET_MODES
+from agent.modem.signal_history import SignalLog
 from agent.modem.status import ModemStatus
 from agent.modem.ussd import (
     DEFAULT_BALANCE_PATTERN,
@@ -145,6 +146,7 @@ class ModemLine:
         self.kind = kind
         self.care = care or LineCare()
         self.modem = make_modem(self.on_message, self.on_report)
+        self.signal = SignalLog()
         self.balance: Decimal | None = None
         self.balance_at: datetime | None = None
         self._ctx: LineContext | None = None
@@ -204,7 +206,10 @@ class ModemLine:
                 self._status = await self.modem.status()
             except Exception as exc:  # a status query must never stop the line
                 log.info("line %s: status query failed: %s", self.name, exc)
+                self.signal.add(datetime.now(UTC), None, None)
             else:
+                info = modem_info(self._status)
+                self.signal.add(datetime.now(UTC), info.signal_dbm, info.registration)
                 self._context().status_changed(self.name)
             await asyncio.sleep(STATUS_EVERY)
 
@@ -416,6 +421,7 @@ class ModemLine:
             balance=float(self.balance) if self.balance is not None else None,
             balance_at=self.balance_at,
             balance_low=self.balance_low,
+            signal_history=self.signal.history(datetime.now(UTC)),
         )
 
 

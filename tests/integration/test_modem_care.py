@@ -25,6 +25,8 @@ async def test_the_balance_shows_and_warns_and_a_call_is_rejected_and_listed(tmp
         assert status["balance"] == 42.5 and status["balance_at"]
         assert status["balance_low"] is True
         assert "SIM balance 42.50 is below 50" in status["detail"]
+        history = status["signal_history"]  # sent with the status, a sample a minute
+        assert history["dbm"][-1] == -113 + 2 * 21 and history["registration"][-1] == "h"
 
         system.modem.call("+420603123456", rings=20, interval=0.5)
         await eventually(lambda: system.modem.calls_hung_up, 15, "the call to be hung up")
