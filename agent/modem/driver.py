@@ -75,6 +75,7 @@ class ATModem:
         self.ladder = Ladder(config.reset, config.reset_after)
         self.needs_person = asyncio.Event()  # the ladder's top: nothing more to try
         self._ussd: asyncio.Future[Unsolicited] | None = None  # the network's +CUSD
+        self._unregistered_since: float | None = None  # loop time registration was lost
         # Incoming calls: reported through on_call(number, time) once each, hung up
         # first when config.reject_calls. A call is RING/+CRING, then +CLIP (the number).
         self.on_call: Callable[[str, datetime], Awaitable[None]] | None = None
@@ -222,6 +223,34 @@ class ATModem:
         self._connection_changed()
         return done
 
+    async def _watch_registration(self, status: ModemStatus) -> None:
+        """Registration lost for longer than reset_after: the port answers, so
+        re-opening cannot help; the ladder's functional reset is due at once."""
+        now = asyncio.get_running_loop().time()
+        if status.registration is None or status.registration in (1, 5, 6, 7, 9, 10):
+            self._unregistered_since = None
+            return
+        if self._unregistered_since is None:
+            self._unregistered_since = now
+        lost_for = now - self._unregistered_since
+        if lost_for < self.config.reset_after or self.ladder.rung is not Rung.OK:
+            return
+        self._unregistered_since = None
+        why = f"registration lost ({status.registration_text}) for {lost_for:.0f} s"
+        self.ladder.down(now - self.config.reset_after - 1.0, why)  # re-opening is no help
+        wall = datetime.now(UTC)
+        if self.ladder.due(now, wall) is not Rung.RESET:
+            self.ladder.up()  # reset = off, or no resets left today: the status says it
+            log.warning(
+                "modem on %s: %s; no reset (reset = %s)", self.device, why, self.config.reset
+            )
+            return
+        log.warning("modem on %s: %s; functional reset", self.device, why)
+        what, done = await self._functional_reset(wall)
+        self.ladder.performed(Rung.RESET, wall, what, reset=done)
+        log.warning("modem on %s: %s", self.device, what)
+        self._lost(PortLost(f"modem on {self.device}: {why}; {what}"))
+
     def _why(self, error: object) -> str:
         text = str(error)
         while text.startswith(f"modem on {self.device}: "):
@@ -237,7 +266,8 @@ class ATModem:
         # Never while a send waits for its +CMGS: its outcome comes first.
         async with self._send_lock:
             try:
-                self.session.open()
+                if not self.session.link.is_open:
+                    self.session.open()
             except PortLost as exc:
                 return f"{command} at {when} not possible ({exc})", False
             try:
@@ -675,6 +705,8 @@ class ATModem:
             return ModemStatus(device=self.device, problems=[self.last_error or "not connected"])
         status = await query_status(self.device, self._line)
         status.family = self.profile.name
+        if self.connected.is_set():
+            await self._watch_registration(status)
         if not self.connected.is_set():  # it stopped answering while we asked
             status.problems.insert(0, self.last_error or "not connected")
         return status

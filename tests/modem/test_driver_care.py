@@ -48,3 +48,23 @@ async def test_ussd_waits_for_the_send_in_progress(virtual, driver) -> None:
     assert (await send).outcome == "sent" and answer.text == "Kredit 10 Kc"
     order = [e.data[:7] for e in vm.log if e.direction == "tx" and b"+C" in e.data[:8]]
     assert order.index(b"\r\n+CMGS") < order.index(b"\r\n+CUSD")
+
+
+async def test_registration_lost_longer_than_reset_after_resets_the_modem(virtual, driver) -> None:
+    vm = virtual(reboot_seconds=0.1)
+    modem = driver(vm.path, reset_after=0.3)
+    await modem.open()
+    vm.config.registration = 2  # searching, while the port answers
+    await modem.status()
+    assert vm.resets == 0  # not yet: it must last reset_after
+    await eventually(lambda: _status_then(modem, vm), 5, "the reset for lost registration")
+    vm.config.registration = 1
+    await eventually(lambda: modem.connected.is_set(), 5, "the modem back")
+    assert modem.ladder.state.resets_today == 1
+    assert vm.resets == 1
+
+
+async def _status_then(modem, vm) -> bool:
+    if modem.connected.is_set():
+        await modem.status()
+    return vm.resets >= 1
