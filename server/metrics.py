@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 
+from .modem_metrics import ModemMetrics
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -64,6 +66,8 @@ class Metrics:
             ["agent", "line"],
             registry=self.registry,
         )
+
+        self.modem = ModemMetrics(self.registry)  # modem lines' care (server/modem_metrics.py)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -25,6 +25,9 @@ async def test_the_balance_shows_and_warns_and_a_call_is_rejected_and_listed(tmp
         assert status["balance"] == 42.5 and status["balance_at"]
         assert status["balance_low"] is True
         assert "SIM balance 42.50 is below 50" in status["detail"]
+        metrics = (await system.http.get("/metrics")).text
+        assert 'smsbridge_modem_balance_low{agent="care",line="GSM1"} 1.0' in metrics
+        assert 'smsbridge_modem_rung{agent="care",line="GSM1",rung="ok"} 1.0' in metrics
         history = status["signal_history"]  # sent with the status, a sample a minute
         assert history["dbm"][-1] == -113 + 2 * 21 and history["registration"][-1] == "h"
 

@@ -117,3 +117,32 @@ def test_ussd_packed_for_huawei_and_an_unknown_code(virtual, capsys) -> None:
 def test_ussd_refuses_a_code_that_is_not_one(capsys) -> None:
     assert main(["ussd", "/dev/null", "*101#;ATD123", "--timeout", "0.2"]) == 1
     assert "only digits, '*', '#' and '+'" in capsys.readouterr().err
+
+
+def test_sms_agent_status_shows_recovery_resets_and_a_low_balance() -> None:
+    from agent.commands.run import format_status
+
+    line = {
+        "line": "GSM1",
+        "up": False,
+        "queue": 1,
+        "detail": "",
+        "rung": "needs-person",
+        "recovery": "needs a person: no answer; tried: re-opening; AT+CFUN=1,1",
+        "resets_today": 1,
+        "last_reset": "2026-12-04T19:07:25Z",
+        "balance": 42.5,
+        "balance_at": "2026-12-04T19:00:00Z",
+        "balance_low": True,
+    }
+    status = {
+        "agent": "office-1",
+        "server": "ws://x/agent",
+        "connected": True,
+        "connected_since": 0,
+        "outbox": {"jobs": {}, "events": 0},
+        "lines": [line],
+    }
+    text = format_status(status)
+    assert "recovery: needs a person: no answer; tried: re-opening; AT+CFUN=1,1" in text
+    assert "resets today: 1" in text and "balance: 42.5 at 2026-12-04T19:00:00Z  LOW" in text
