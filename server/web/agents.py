@@ -16,6 +16,7 @@ from ..api.auth import ServerDep
 from ..api.errors import forbidden
 from ..api.schemas import AgentOut
 from ..runtime import Server
+from .modem_care import CARE_FIELDS, care_view
 from .render import page
 from .session import UserDep, WebUser
 
@@ -30,7 +31,7 @@ AGENT_FIELDS = {
     "line_status",
     "line_load",
 }
-LINE_FIELDS = {"type", "line", "up", "at", "detail", "modem", "queue", "last_error"}
+LINE_FIELDS = {"type", "line", "up", "at", "detail", "modem", "queue", "last_error"} | CARE_FIELDS
 MODEM_FIELDS = {
     "manufacturer",
     "model",
@@ -77,6 +78,7 @@ def view(agent: AgentOut) -> dict[str, Any]:
                 "status": status,
                 "modem": modem,
                 "load": loads.get(status["line"]),
+                "care": care_view(status),
                 "other": _others(status, LINE_FIELDS) + _others(modem, MODEM_FIELDS),
             }
         )
