@@ -332,7 +332,7 @@ class ATModem:
         self.session.link.write(ESC)
         for _ in range(5):
             try:
-                if (await self.session.command("AT", 1.0)).ok:
+                if (await self.session.command("AT", min(1.0, self.config.command_timeout))).ok:
                     break
             except CommandTimeout:
                 continue

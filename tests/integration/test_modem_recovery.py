@@ -15,7 +15,8 @@ from .modem_care_system import care_system
 pytestmark = pytest.mark.skipif(
     not (BIN / "sms-agent").exists(), reason="the project is not installed (pip install -e .)"
 )
-FAST = "reset_after = 2\ncommand_timeout = 1"
+FAST = "reset_after = 1\ncommand_timeout = 1"
+FASTER = "reset_after = 1\ncommand_timeout = 0.8"  # nothing must succeed after the hang
 
 
 async def test_a_hung_modem_is_reset_and_its_message_goes_out_once(tmp_path) -> None:
@@ -38,7 +39,7 @@ async def test_a_hung_modem_is_reset_and_its_message_goes_out_once(tmp_path) -> 
 
 
 async def test_a_modem_that_never_answers_again_ends_at_needs_a_person(tmp_path) -> None:
-    async with care_system(tmp_path, VirtualConfig(), FAST) as system:
+    async with care_system(tmp_path, VirtualConfig(), FASTER) as system:
         system.modem.hang("forever")
         mid = await system.post("never")
         status = await system.line_where(
