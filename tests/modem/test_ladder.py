@@ -97,3 +97,46 @@ def test_a_pty_has_no_usb_device_and_an_unwritable_file_is_named(tmp_path) -> No
     (usb / "authorized").mkdir()  # unwritable even for root
     with pytest.raises(USBRebindError, match=r"cannot write .*1-2/authorized"):
         deauthorize(usb)
+
+
+async def test_the_driver_climbs_to_the_usb_rung_in_a_fake_sysfs_then_asks_for_a_person(
+    tmp_path, virtual, driver
+) -> None:
+    from tests.waiting import eventually
+
+    vm = virtual()
+    sysfs, usb = _fake_sysfs(tmp_path / "sys")
+    # The pty plays ttyUSB2: its sysfs entry leads to the fake USB device.
+    name = os.path.basename(os.path.realpath(vm.path))
+    (tmp_path / "sys/class/tty" / name).mkdir(parents=True)
+    os.symlink(usb / "1-2:1.2", tmp_path / "sys/class/tty" / name / "device")
+    modem = driver(
+        vm.path, reset="usb", reset_after=0.2, sysfs=sysfs, usb_settle=0.01, command_timeout=0.2
+    )
+    await modem.open()
+    vm.hang("forever")
+    await modem.status()  # times out: on the ladder
+    await eventually(lambda: modem.needs_person.is_set(), 20, "the ladder's top")
+    tried = "; ".join(modem.ladder.state.tried)
+    assert "AT+CFUN=1,1" in tried and "USB re-bind of 1-2" in tried
+    assert (usb / "authorized").read_text() == "1"  # 0 then 1: authorised again
+    assert modem.ladder.state.resets_today == 2
+
+
+async def test_no_rung_while_a_send_holds_the_port(virtual, driver) -> None:
+    import asyncio
+
+    vm = virtual()
+    modem = driver(vm.path, reset_after=0.1, command_timeout=0.3)
+    await modem.open()
+    vm.hang("total")
+    await modem.status()
+    async with modem._send_lock:  # as a send waiting for its +CMGS does
+        modem.ladder.skip(asyncio.get_running_loop().time() - 1)
+        climbing = asyncio.create_task(modem.climb())
+        done, _ = await asyncio.wait({climbing}, timeout=0.3)  # a reset would be out by now
+        assert not done and b"AT+CFUN=1,1" not in b"".join(
+            e.data for e in vm.log if e.direction == "rx"
+        )
+    assert await climbing is True
+    assert any(b"AT+CFUN=1,1" in e.data for e in vm.log if e.direction == "rx")
