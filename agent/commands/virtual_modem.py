@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.modem.virtual import VirtualModem
 from agent.modem.virtual_core import VirtualConfig
+from agent.modem.virtual_profiles import VIRTUAL_PROFILES, virtual_config
 
 from .output import print_json
 
@@ -28,6 +29,7 @@ While it runs, type on its standard input:
 examples:
   sms-agent virtual-modem --link /tmp/gsmmodem0
   sms-agent virtual-modem --pin 1234 --huawei --cmgs-delay 2
+  sms-agent virtual-modem --profile quectel-ec25 --ussd '*101#=Vas kredit je 80 Kc'
   sms-agent send /tmp/gsmmodem0 +420777123456 'Hello'
 """
 
@@ -76,11 +78,26 @@ def register(sub: Any) -> None:
         default="text",
         help="how the modem returns USSD answers (default text)",
     )
+    p.add_argument(
+        "--profile",
+        choices=sorted(VIRTUAL_PROFILES),
+        help="play a real modem family (identity, URCs, reset and hang-up commands, USSD form)",
+    )
     p.add_argument("--json", action="store_true", help='print {"device": PATH} as JSON')
     p.set_defaults(handler=run)
 
 
 def config_of(args: argparse.Namespace) -> VirtualConfig:
+    if getattr(args, "profile", None):
+        return virtual_config(
+            args.profile,
+            pin=args.pin,
+            no_sim=args.no_sim,
+            cmgs_delay=args.cmgs_delay,
+            report_delay=args.report_delay,
+            storage_size=args.storage,
+            ussd=dict(item.split("=", 1) for item in args.ussd if "=" in item),
+        )
     return VirtualConfig(
         pin=args.pin,
         no_sim=args.no_sim,

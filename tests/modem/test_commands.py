@@ -62,7 +62,7 @@ def test_modems_lists_a_device_that_answers(virtual, capsys) -> None:
     assert port["imei"] == "356938035643809" and port["signal_bars"] == 4
 
 
-@pytest.mark.parametrize("command", ["modems", "probe", "send", "virtual-modem"])
+@pytest.mark.parametrize("command", ["modems", "probe", "send", "ussd", "virtual-modem"])
 def test_every_command_has_help_with_examples(command: str, capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
@@ -146,3 +146,24 @@ def test_sms_agent_status_shows_recovery_resets_and_a_low_balance() -> None:
     text = format_status(status)
     assert "recovery: needs a person: no answer; tried: re-opening; AT+CFUN=1,1" in text
     assert "resets today: 1" in text and "balance: 42.5 at 2026-12-04T19:00:00Z  LOW" in text
+
+
+def test_virtual_modem_plays_a_family_and_takes_hang_and_call(tmp_path, capsys) -> None:
+    import argparse
+
+    from agent.commands.virtual_modem import _control, config_of, register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["virtual-modem", "--profile", "simcom-sim7600", "--ussd", "*1#=ok"])
+    config = config_of(args)
+    assert (config.manufacturer, config.reset_command, config.ussd) == (
+        "SIMCOM INCORPORATED",
+        "+CRESET",
+        {"*1#": "ok"},
+    )
+    from agent.modem.virtual import VirtualModem
+
+    with VirtualModem(config, link=str(tmp_path / "gsm")) as vm:
+        assert _control(vm, "call +420603123456") and vm.core.call_from == "+420603123456"
+        assert _control(vm, "hang total") and vm.core.hung == "total"
