@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from ..api.errors import ApiError
 from . import accounts, agents, login, messages, users
+from .calls import calls_fragment
 from .render import STATIC, page, template_config
 from .session import CsrfRejected, LoginRequired, provide_user
 
@@ -93,6 +94,7 @@ def web_router() -> Router:
         accounts.send_test,
         messages.messages_page,
         messages.message_rows,
+        calls_fragment,
         agents.agents_page,
         agents.agents_body,
         users.users_page,

@@ -51,3 +51,34 @@ def test_the_chart_breaks_at_gaps_and_marks_lost_registration() -> None:
     assert chart["lines"] == ["0.0,0.0 96.0,48.0", "288.0,24.0"]
     assert chart["lost"] == [288.0] and (chart["low"], chart["high"]) == (-113, -51)
     assert signal_chart(None) is None
+
+
+async def test_missed_calls_are_stored_once_listed_by_the_api_and_on_the_messages_page(
+    admin,  # noqa: F811
+    api,
+    server,
+):
+    from server.agents.store import apply_event
+    from tests.server.test_web_pages import login
+
+    await api.post("/api/agents", json={"name": "office-1"})
+    config = "agent = office-1\ndevice = /dev/gsmmodem0\nbaudrate = 115200\npin = "
+    await api.account(name="GSM1", gateway="modem", config=config)
+    when = dt.datetime(2026, 12, 4, 19, 5, tzinfo=dt.UTC)
+    async with server.sessions.begin() as session:
+        agent = (await session.execute(select(Agent))).scalar_one()
+        for event_id, caller in ((7, "+420603123456"), (7, "+420603123456"), (8, "")):
+            event = p.CallMissed(event_id=event_id, line="GSM1", caller=caller, time=when)
+            await apply_event(session, agent, event)  # event 7 twice: stored once
+    page = (await api.get("/api/calls", params={"limit": 1})).json()
+    assert [(c["from"], c["account"], c["line"]) for c in page["calls"]] == [("", "GSM1", "GSM1")]
+    rest = (await api.get("/api/calls", params={"before": page["next"]})).json()
+    assert [c["from"] for c in rest["calls"]] == ["+420603123456"] and rest["next"] is None
+    assert rest["calls"][0]["time"].startswith("2026-12-04T19:05:00")
+    fragment = (await admin.get("/messages/calls")).text
+    assert "Missed calls" in fragment and "+420603123456" in fragment and "withheld" in fragment
+    assert 'hx-get="/messages/calls"' in (await admin.get("/messages")).text
+    reader = await api.user("clerk", "read")
+    api.client.cookies.clear()  # log the admin out: the same client logs in as clerk
+    assert (await login(api.client, token=reader)).status_code == 303
+    assert "Missed calls" not in (await api.client.get("/messages/calls")).text
