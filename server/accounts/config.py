@@ -15,6 +15,8 @@ import msgspec
 
 from sms.model import GatewayType
 
+from .modem_keys import check_modem_care
+
 SET_MARK = "(set)"  # what the API shows instead of a secret, and accepts back to keep it
 SECRET_KEYS = frozenset({"password", "certPasswd", "sqlPassword", "pin"})
 _TRUE = frozenset({"true", "yes", "on", "1"})
@@ -47,6 +49,7 @@ class Kind(enum.Enum):
     SQL_DRIVER = "sql_driver"
     SQL_URL = "sql_url"
     AGENT = "agent"
+    MODEM_CARE = "modem_care"  # a modem line's recovery/balance key (modem_keys.py)
 
 
 class Key(msgspec.Struct, frozen=True):
@@ -91,13 +94,15 @@ ROUTING_KEYS: tuple[Key, ...] = (
 FALLBACK_AFTER_DEFAULT = 300
 # A modem line's recovery, SIM balance and calls (agent/lines/modem.py checks the values).
 MODEM_CARE_KEYS: tuple[Key, ...] = (
-    Key("reset", Kind.NONEMPTY, False, "how far recovery goes: cfun (default), usb or off"),
-    Key("reset_after", Kind.NONEMPTY, False, "seconds each recovery step gets (default 120)"),
-    Key("command_timeout", Kind.NONEMPTY, False, "seconds the modem has to answer (default 5)"),
-    Key("balance_ussd", Kind.NONEMPTY, False, "USSD code that asks the SIM's credit (e.g. *101#)"),
-    Key("balance_every", Kind.NONEMPTY, False, "how often the credit is asked (default 6h)"),
-    Key("balance_pattern", Kind.NONEMPTY, False, "regex, group 1 the amount (default: Czech)"),
-    Key("balance_low", Kind.NONEMPTY, False, "below this credit the line warns (e.g. 50)"),
+    Key("reset", Kind.MODEM_CARE, False, "how far recovery goes: cfun (default), usb or off"),
+    Key("reset_after", Kind.MODEM_CARE, False, "seconds each recovery step gets (default 120)"),
+    Key("command_timeout", Kind.MODEM_CARE, False, "seconds the modem has to answer (default 5)"),
+    Key(
+        "balance_ussd", Kind.MODEM_CARE, False, "USSD code that asks the SIM's credit (e.g. *101#)"
+    ),
+    Key("balance_every", Kind.MODEM_CARE, False, "how often the credit is asked (default 6h)"),
+    Key("balance_pattern", Kind.MODEM_CARE, False, "regex, group 1 the amount (default: Czech)"),
+    Key("balance_low", Kind.MODEM_CARE, False, "below this credit the line warns (e.g. 50)"),
     Key("reject_calls", Kind.BOOL, False, "hang up incoming calls and list them (default true)"),
 )
 LINE_PREFIX = re.compile(r"^line(\d+)\.(.+)$")
@@ -326,6 +331,7 @@ _CHECKS: dict[Kind, Callable[[str, str, Collection[str]], str | None]] = {
     Kind.SQL_DRIVER: _sql_driver,
     Kind.SQL_URL: _sql_url,
     Kind.AGENT: _agent,
+    Kind.MODEM_CARE: check_modem_care,
 }
 
 
