@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from .at import ESC, Unsolicited, split_args
+from .calls import CallReport, CallTracker
 from .errors import ErrorClass
 from .inbox import Inbox
 from .interface import (
@@ -79,10 +80,8 @@ class ATModem:
         # Incoming calls: reported through on_call(number, time) once each, hung up
         # first when config.reject_calls. A call is RING/+CRING, then +CLIP (the number).
         self.on_call: Callable[[str, datetime], Awaitable[None]] | None = None
-        self._call: tuple[str | None, datetime] | None = None  # (number, first ring)
+        self.calls = CallTracker(config.reject_calls)
         self._call_timer: asyncio.TimerHandle | None = None
-        self.calls_seen = 0
-        self._hung_up_at = -1e9  # a RING already on its way after ATH is the same call
 
     @property
     def pin_rejected(self) -> bool:
@@ -517,29 +516,20 @@ class ATModem:
 
     # --- calls ----------------------------------------------------------------------
 
-    _CLIP_WAIT = 0.5  # seconds after RING for +CLIP (the number) before hanging up anyway
-
     def _ringing(self, urc: Unsolicited) -> None:
-        number = urc.args[0] if urc.name == "+CLIP" and urc.args else None
-        if self._call is None and asyncio.get_running_loop().time() - self._hung_up_at < 3.0:
-            return
-        if self._call is None:
-            self._call = (number, datetime.now(UTC))
+        if not self.calls.active:
             log.info("modem on %s: incoming call %s", self.device, urc.line)
-        elif number and self._call[0] is None:
-            self._call = (number, self._call[1])
-        if not self.config.reject_calls:
-            return  # it rings until the caller gives up (NO CARRIER): reported then
+        loop = asyncio.get_running_loop()
+        action = self.calls.ring(urc.name, urc.args, loop.time(), datetime.now(UTC))
+        if action is None:
+            return
         if self._call_timer is not None:
             self._call_timer.cancel()
-        delay = 0.0 if self._call[0] else self._CLIP_WAIT
-        self._call_timer = asyncio.get_running_loop().call_later(
-            delay, lambda: self._spawn(self._hang_up())
-        )
+        self._call_timer = loop.call_later(action.delay, lambda: self._spawn(self._hang_up()))
 
     async def _hang_up(self) -> None:
         self._call_timer = None
-        if self._call is None:
+        if not self.calls.active:
             return
         command = self.config.hangup_command or self.profile.hangup_command
         try:
@@ -548,23 +538,20 @@ class ATModem:
                 await self._cmd("AT+CHUP")  # 27.007's generic hang-up
         except (CommandTimeout, PortLost) as exc:
             log.warning("modem on %s: hanging up failed: %s", self.device, exc)
-        self._hung_up_at = asyncio.get_running_loop().time()
-        self._call_over()
+        self._report_call(self.calls.hung_up(asyncio.get_running_loop().time()))
 
-    def _call_over(self) -> None:
-        if self._call is None:
+    def _report_call(self, report: CallReport | None) -> None:
+        if report is None:
             return
-        (number, when), self._call = self._call, None
-        self.calls_seen += 1
-        log.info("modem on %s: call from %s rejected", self.device, number or "(withheld)")
+        log.info("modem on %s: call from %s missed", self.device, report.number or "(withheld)")
         if self.on_call is not None:
-            self._spawn(self._report_call(number or "", when))
+            self._spawn(self._guard_call(self.on_call(report.number, report.when)))
 
-    async def _report_call(self, number: str, when: datetime) -> None:
+    async def _guard_call(self, reporting: Awaitable[None]) -> None:
         try:
-            await self.on_call(number, when)  # type: ignore[misc]
+            await reporting
         except Exception:
-            log.exception("modem on %s: reporting the call from %s failed", self.device, number)
+            log.exception("modem on %s: reporting a call failed", self.device)
 
     # --- USSD -----------------------------------------------------------------------
 
@@ -625,8 +612,8 @@ class ATModem:
             self._ussd.set_result(urc)
         elif urc.name in ("RING", "+CRING", "+CLIP"):
             self._ringing(urc)
-        elif urc.name == "NO CARRIER" and self._call is not None:
-            self._call_over()  # the caller gave up before we hung up
+        elif urc.name == "NO CARRIER" and self.calls.active:
+            self._report_call(self.calls.ended())  # the caller gave up before we hung up
         elif urc.name in ("+CMTI", "+CDSI"):
             self._spawn(self._guard(self.inbox.stored(self._cmd, urc)))
         elif urc.name in ("+CMT", "+CDS"):
