@@ -35,9 +35,9 @@ from .ladder import Ladder, Rung
 from .link import PortLost
 from .pdu import EncodedPart, encode_submit
 from .profiles import GENERIC, Profile, profile_for
+from .recovery import functional_reset, usb_rebind
 from .session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
-from .usb import USBRebindError, authorize, deauthorize, usb_device_of
 from .ussd import USSDAnswer, USSDError, parse_cusd, request_argument
 
 log = logging.getLogger(__name__)
@@ -260,39 +260,17 @@ class ATModem:
         return self.config.reset_command or self.profile.reset_command
 
     async def _functional_reset(self, wall: datetime) -> tuple[str, bool]:
-        command = self._reset_command()
-        when = wall.strftime("%H:%M:%S")
         # Never while a send waits for its +CMGS: its outcome comes first.
         async with self._send_lock:
-            try:
-                if not self.session.link.is_open:
-                    self.session.open()
-            except PortLost as exc:
-                return f"{command} at {when} not possible ({exc})", False
-            try:
-                self.session.link.write(ESC)
-                response = await self.session.command(command, self.config.command_timeout)
-            except (CommandTimeout, PortLost) as exc:
-                return f"{command} at {when}: {exc}", True  # written: it may have acted
-            finally:
-                self.session.close()
-        answer = "OK" if response.ok else response.final.describe()
-        return f"{command} at {when} ({answer})", True
+            return await functional_reset(
+                self.session, self._reset_command(), self.config.command_timeout, wall
+            )
 
     async def _usb_rebind(self, wall: datetime) -> tuple[str, bool]:
-        when = wall.strftime("%H:%M:%S")
-        usb = usb_device_of(self.device, self.config.sysfs)
-        if usb is None:
-            return f"no USB re-bind ({self.device} is not a USB device)", False
         async with self._send_lock:
-            self.session.close()
-            try:
-                deauthorize(usb)
-                await asyncio.sleep(self.config.usb_settle)  # the kernel drops the device
-                authorize(usb)
-            except USBRebindError as exc:
-                return f"USB re-bind at {when} failed: {exc}", False
-        return f"USB re-bind of {usb.name} at {when}", True
+            return await usb_rebind(
+                self.session, self.device, self.config.sysfs, self.config.usb_settle, wall
+            )
 
     def _hung(self, exc: Exception) -> None:
         self.session.close()
