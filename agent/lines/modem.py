@@ -13,11 +13,11 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 
 import msgspec
 
 from agent.bridge.lines import LineContext
+from agent.lines.modem_care import BalanceWatch, LineCare, care_tuning, line_care
 from agent.modem.driver import ATModem
 from agent.modem.gammu_backend import GammuModem
 from agent.modem.interface import (
@@ -25,22 +25,13 @@ from agent.modem.interface import (
     IncomingSMS,
     Modem,
     ModemConfig,
-    ModemError,
     OnMessage,
     OnReport,
     Outcome,
     SendResult,
 )
-from agent.modem.ladder import RESET_MODES
 from agent.modem.signal_history import SignalLog
 from agent.modem.status import ModemStatus
-from agent.modem.ussd import (
-    DEFAULT_BALANCE_PATTERN,
-    USSDError,
-    check_code,
-    check_pattern,
-    parse_balance,
-)
 from bridge import protocol as p
 from sms.segment import count_parts
 
@@ -126,16 +117,6 @@ def events_of(job: p.Job, result: SendResult, now: datetime) -> list[p.Event]:
 MakeModem = Callable[[OnMessage, OnReport], Modem]
 
 
-class LineCare(msgspec.Struct, kw_only=True, frozen=True):
-    """A modem line's balance watch (USSD) from the account's keys."""
-
-    balance_ussd: str | None = None
-    balance_every: float = 6 * 3600.0
-    balance_pattern: str = DEFAULT_BALANCE_PATTERN
-    balance_low: Decimal | None = None
-    balance_first: float = 2.0  # seconds after the modem is ready: the first query
-
-
 class ModemLine:
     idempotent = False  # a message handed to a radio may have gone out
 
@@ -147,8 +128,9 @@ class ModemLine:
         self.care = care or LineCare()
         self.modem = make_modem(self.on_message, self.on_report)
         self.signal = SignalLog()
-        self.balance: Decimal | None = None
-        self.balance_at: datetime | None = None
+        self.balance = BalanceWatch(
+            name, self.care, self.modem, lambda: self._context().status_changed(self.name)
+        )
         self._ctx: LineContext | None = None
         self._status: ModemStatus | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -172,9 +154,7 @@ class ModemLine:
             asyncio.create_task(self._watch_status(), name=f"status {self.name}"),
         ]
         if self.care.balance_ussd and hasattr(self.modem, "ussd"):
-            self._tasks.append(
-                asyncio.create_task(self._watch_balance(), name=f"balance {self.name}")
-            )
+            self._tasks.append(asyncio.create_task(self._balance(), name=f"balance {self.name}"))
 
     async def _open_until_ready(self) -> None:
         delay = REOPEN_MIN
@@ -213,40 +193,9 @@ class ModemLine:
                 self._context().status_changed(self.name)
             await asyncio.sleep(STATUS_EVERY)
 
-    async def _watch_balance(self) -> None:
-        care = self.care
+    async def _balance(self) -> None:
         await self._opened.wait()
-        await asyncio.sleep(care.balance_first)
-        while True:
-            await self.modem.connected.wait()  # type: ignore[attr-defined]
-            try:
-                # ussd() takes the driver's send lock: never in the middle of a send.
-                answer = await self.modem.ussd(care.balance_ussd)  # type: ignore[attr-defined]
-                amount = parse_balance(answer.text, care.balance_pattern)
-            except (USSDError, ModemError) as exc:
-                log.warning("line %s: balance query failed: %s", self.name, exc)
-                await asyncio.sleep(min(care.balance_every, 600.0))
-                continue
-            if amount is None:
-                log.warning(
-                    "line %s: no amount in the answer to %s: %r (adjust balance_pattern)",
-                    self.name,
-                    care.balance_ussd,
-                    answer.text,
-                )
-            else:
-                self.balance, self.balance_at = amount, datetime.now(UTC)
-                if self.balance_low:
-                    log.warning(
-                        "line %s: SIM balance %s is below %s", self.name, amount, care.balance_low
-                    )
-                self._context().status_changed(self.name)
-            await asyncio.sleep(care.balance_every)
-
-    @property
-    def balance_low(self) -> bool:
-        low = self.care.balance_low
-        return low is not None and self.balance is not None and self.balance < low
+        await self.balance.run()
 
     async def on_call(self, number: str, when: datetime) -> None:
         await self._context().emit(
@@ -399,8 +348,8 @@ class ModemLine:
             not isinstance(connected, asyncio.Event) or connected.is_set()
         )
         problems = "; ".join(st.problems) if st and st.problems else ""
-        if self.balance_low:
-            low = f"SIM balance {self.balance} is below {self.care.balance_low}"
+        if self.balance.low:
+            low = self.balance.warning()
             problems = f"{problems}; {low}" if problems else low
         ladder = getattr(self.modem, "ladder", None)
         state = ladder.state if ladder is not None else None
@@ -418,9 +367,9 @@ class ModemLine:
             recovery=recovery,
             last_reset=state.last_reset if state is not None else None,
             resets_today=state.resets_today if state is not None else 0,
-            balance=float(self.balance) if self.balance is not None else None,
-            balance_at=self.balance_at,
-            balance_low=self.balance_low,
+            balance=float(self.balance.balance) if self.balance.balance is not None else None,
+            balance_at=self.balance.balance_at,
+            balance_low=self.balance.low,
             signal_history=self.signal.history(datetime.now(UTC)),
         )
 
@@ -441,38 +390,9 @@ def received(line: str, parts: list[IncomingSMS], total: int) -> p.Received:
     )
 
 
-def seconds_of(key: str, value: str, line: str) -> float:
-    """ "120", "90s", "2m", "6h", "1d" → seconds; a clear error otherwise."""
-    text = value.strip().lower()
-    scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:])
-    number = text[:-1] if scale else text
-    try:
-        seconds = float(number) * (scale or 1)
-    except ValueError:
-        raise ValueError(
-            f"line {line}: {key} = {value!r} is not a duration (e.g. 120, 90s, 2m, 6h)"
-        ) from None
-    if seconds <= 0:
-        raise ValueError(f"line {line}: {key} = {value!r} must be more than 0")
-    return seconds
-
-
 def _modem_config(push: p.ConfigPush) -> ModemConfig:
     values = push.config
-    reset = (values.get("reset") or "cfun").strip().lower()
-    if reset not in RESET_MODES:
-        raise ValueError(f"line {push.line}: reset = {reset!r}: one of cfun, usb, off")
-    tuning: dict[str, object] = {"reset": reset}
-    if values.get("reset_after", "").strip():
-        tuning["reset_after"] = seconds_of("reset_after", values["reset_after"], push.line)
-    if values.get("command_timeout", "").strip():
-        timeout = seconds_of("command_timeout", values["command_timeout"], push.line)
-        tuning["command_timeout"] = timeout
-        tuning["prompt_timeout"] = 2 * timeout
-    reject = (values.get("reject_calls") or "true").strip().lower()
-    if reject not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
-        raise ValueError(f"line {push.line}: reject_calls = {reject!r}: true or false")
-    tuning["reject_calls"] = reject in ("true", "yes", "on", "1")
+    tuning = care_tuning(values, push.line)
     try:
         baud = int(values.get("baudrate") or 115200)
     except ValueError:
@@ -489,30 +409,6 @@ def _modem_config(push: p.ConfigPush) -> ModemConfig:
         smsc=values.get("smsc") or None,
         poll_incoming=push.poll_incoming,
         **tuning,  # type: ignore[arg-type]
-    )
-
-
-def line_care(push: p.ConfigPush) -> LineCare:
-    values, line = push.config, push.line
-    code = (values.get("balance_ussd") or "").strip()
-    if not code:
-        return LineCare()
-    try:
-        check_code(code)
-        pattern = check_pattern(values.get("balance_pattern") or DEFAULT_BALANCE_PATTERN)
-    except USSDError as exc:
-        raise ValueError(f"line {line}: {exc}") from None
-    low_text = (values.get("balance_low") or "").strip().replace(",", ".")
-    try:
-        low = Decimal(low_text) if low_text else None
-    except InvalidOperation:
-        raise ValueError(f"line {line}: balance_low = {low_text!r} is not an amount") from None
-    every = values.get("balance_every", "").strip()
-    return LineCare(
-        balance_ussd=code,
-        balance_every=seconds_of("balance_every", every, line) if every else 6 * 3600.0,
-        balance_pattern=pattern,
-        balance_low=low,
     )
 
 
