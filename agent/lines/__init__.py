@@ -14,7 +14,7 @@ def line_factories(state_dir: Path) -> Mapping[str, LineFactory]:
     from .spool import smslib_line, smstools_line
 
     return {
-        "modem": modem_line,
+        "modem": lambda push: modem_line(push, state_dir),
         "gammu": gammu_line,
         "smstools": lambda push: smstools_line(push, state_dir),
         "smslib": lambda push: smslib_line(push, state_dir),

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 
@@ -121,13 +124,23 @@ class ModemLine:
     idempotent = False  # a message handed to a radio may have gone out
 
     def __init__(
-        self, name: str, kind: str, make_modem: MakeModem, care: LineCare | None = None
+        self,
+        name: str,
+        kind: str,
+        make_modem: MakeModem,
+        care: LineCare | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
         self.care = care or LineCare()
         self.modem = make_modem(self.on_message, self.on_report)
         self.signal = SignalLog()
+        # The signal history survives a restart of the agent in its state directory.
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+        self._signal_file = state_dir / f"signal-{safe}.json" if state_dir else None
+        if self._signal_file is not None and self._signal_file.exists():
+            self.signal.load(self._signal_file.read_bytes())
         self.balance = BalanceWatch(
             name, self.care, self.modem, lambda: self._context().status_changed(self.name)
         )
@@ -191,7 +204,16 @@ class ModemLine:
                 info = modem_info(self._status)
                 self.signal.add(datetime.now(UTC), info.signal_dbm, info.registration)
                 self._context().status_changed(self.name)
+            await self._save_signal()
             await asyncio.sleep(STATUS_EVERY)
+
+    async def _save_signal(self) -> None:
+        if self._signal_file is None:
+            return
+        try:
+            await asyncio.to_thread(_write_atomically, self._signal_file, self.signal.dump())
+        except OSError as exc:  # a full disk costs the history, not the line
+            log.warning("line %s: signal history not saved: %s", self.name, exc)
 
     async def _balance(self) -> None:
         await self._opened.wait()
@@ -412,13 +434,20 @@ def _modem_config(push: p.ConfigPush) -> ModemConfig:
     )
 
 
-def modem_line(push: p.ConfigPush) -> ModemLine:
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def modem_line(push: p.ConfigPush, state_dir: Path | None = None) -> ModemLine:
     config = _modem_config(push)
     return ModemLine(
         push.line,
         "modem",
         lambda on_message, on_report: ATModem(config, on_message=on_message, on_report=on_report),
         line_care(push),
+        state_dir,
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import deque
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from bridge import protocol as p
 
 MINUTES = 24 * 60
@@ -43,6 +45,21 @@ class SignalLog:
         elif self._samples and self._samples[-1][0] > minute:
             return  # the clock went back: keep the history in order
         self._samples.append((minute, dbm, letter))
+
+    def dump(self) -> bytes:
+        """The samples as JSON, for the agent's state directory."""
+        return msgspec.json.encode(list(self._samples))
+
+    def load(self, data: bytes) -> None:
+        """Samples from dump(); a damaged file is ignored (history starts afresh)."""
+        try:
+            samples = msgspec.json.decode(data, type=list[tuple[datetime, int | None, str]])
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return
+        self._samples.clear()
+        for minute, dbm, letter in samples:
+            if not self._samples or minute > self._samples[-1][0]:
+                self._samples.append((minute.astimezone(UTC), dbm, letter[:1] or "-"))
 
     def __len__(self) -> int:
         return len(self._samples)

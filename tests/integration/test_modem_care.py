@@ -30,6 +30,7 @@ async def test_the_balance_shows_and_warns_and_a_call_is_rejected_and_listed(tmp
         assert 'smsbridge_modem_rung{agent="care",line="GSM1",rung="ok"} 1.0' in metrics
         history = status["signal_history"]  # sent with the status, a sample a minute
         assert history["dbm"][-1] == -113 + 2 * 21 and history["registration"][-1] == "h"
+        assert (tmp_path / "agent" / "signal-GSM1.json").exists()  # kept across restarts
 
         system.modem.call("+420603123456", rings=20, interval=0.5)
         await eventually(lambda: system.modem.calls_hung_up, 15, "the call to be hung up")

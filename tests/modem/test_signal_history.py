@@ -41,3 +41,14 @@ def test_a_clock_that_goes_back_does_not_scramble_the_history() -> None:
     log.add(T0 - timedelta(minutes=5), -50, "home")
     assert len(log) == 1
     assert SignalLog().history(T0) is None
+
+
+def test_the_history_survives_a_restart_through_dump_and_load() -> None:
+    log = SignalLog()
+    log.add(T0, -90, "home")
+    log.add(T0 + timedelta(minutes=1), None, None)
+    again = SignalLog()
+    again.load(log.dump())
+    assert again.history(T0 + timedelta(minutes=1)) == log.history(T0 + timedelta(minutes=1))
+    again.load(b"not json")  # a damaged file: ignored, nothing lost in memory
+    assert len(again) == 2
