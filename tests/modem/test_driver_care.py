@@ -46,8 +46,11 @@ async def test_ussd_waits_for_the_send_in_progress(virtual, driver) -> None:
     await eventually(lambda: any(e.data.startswith(b"AT+CMGS") for e in vm.log), 5, "the send")
     answer = await modem.ussd("*101#", timeout=3)
     assert (await send).outcome == "sent" and answer.text == "Kredit 10 Kc"
-    order = [e.data[:7] for e in vm.log if e.direction == "tx" and b"+C" in e.data[:8]]
-    assert order.index(b"\r\n+CMGS") < order.index(b"\r\n+CUSD")
+    # The USSD request left only after the modem had answered the send.
+    log = list(vm.log)
+    answered = next(i for i, e in enumerate(log) if e.direction == "tx" and b"+CMGS:" in e.data)
+    asked = next(i for i, e in enumerate(log) if e.direction == "rx" and b"AT+CUSD" in e.data)
+    assert answered < asked, log
 
 
 async def test_registration_lost_longer_than_reset_after_resets_the_modem(virtual, driver) -> None:
