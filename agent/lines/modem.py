@@ -181,7 +181,7 @@ class ModemLine:
                     log.error("line %s: %s", self.name, exc)
                     return  # a person must fix the PIN; nothing enters it again
                 climb = getattr(self.modem, "climb", None)
-                if climb is not None and await climb():
+                if climb is not None and await climb(self.last_error):
                     delay = REOPEN_MIN  # reset or re-bound: look again soon
                 log.warning("line %s: %s; retrying in about %.0f s", self.name, exc, delay)
                 await asyncio.sleep(random.uniform(0.5 * delay, delay))

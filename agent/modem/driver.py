@@ -188,11 +188,11 @@ class ATModem:
 
     # --- recovery ladder ------------------------------------------------------------
 
-    async def climb(self) -> bool:
-        """After a failed (re)connect: perform the ladder's next rung if it is due.
-        True when something was done to the modem (the caller retries soon)."""
+    async def climb(self, why: str | None = None) -> bool:
+        """After a failed (re)connect (`why`: its error): perform the ladder's next rung
+        if it is due. True when something was done to the modem (retry soon)."""
         loop_time = asyncio.get_running_loop().time()
-        self.ladder.down(loop_time, self._why(self.last_error or "no answer"))
+        self.ladder.down(loop_time, self._why(why or self.last_error or "no answer"))
         wall = datetime.now(UTC)
         rung = self.ladder.due(loop_time, wall)
         if rung is None:

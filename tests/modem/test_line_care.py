@@ -55,3 +55,36 @@ def test_bad_recovery_keys_name_the_key(config: dict[str, str], error: str) -> N
 def test_bad_balance_keys_name_the_key(config: dict[str, str], error: str) -> None:
     with pytest.raises(ValueError, match=error):
         line_care(push(**config))
+
+
+class Context:
+    """What a running line is offered, recording (the bridge's outbox is not needed)."""
+
+    def __init__(self) -> None:
+        self.events: list[p.Event] = []
+
+    async def emit(self, event: p.Event) -> p.Event:
+        self.events.append(event)
+        return event
+
+    def status_changed(self, line: str) -> None:
+        pass
+
+
+async def test_a_modem_hung_before_the_agent_started_is_reset_by_the_opening_line(virtual):
+    import asyncio
+
+    from agent.lines.modem import modem_line
+
+    vm = virtual(reboot_seconds=0.1)
+    vm.hang("sms")
+    line = modem_line(
+        push(device=vm.path, reset_after="0.3", command_timeout="0.3", reject_calls="true")
+    )
+    await line.start(Context())
+    try:
+        await asyncio.wait_for(line.ready(), 15)
+        assert vm.resets == 1 and line.status().resets_today == 1
+        assert line.status().rung == "ok" and line.status().up
+    finally:
+        await line.close()
