@@ -60,6 +60,7 @@ def test_modems_lists_a_device_that_answers(virtual, capsys) -> None:
     assert main(["modems", "--device", vm.path, "--json", "--timeout", "0.5"]) == 0
     [port] = [p for p in json.loads(capsys.readouterr().out) if p["device"] == vm.path]
     assert port["imei"] == "356938035643809" and port["signal_bars"] == 4
+    assert port["family"] == "generic 27.007 modem"
 
 
 @pytest.mark.parametrize("command", ["modems", "probe", "send", "ussd", "virtual-modem"])
