@@ -11,6 +11,7 @@ from agent.commands import pdu as pdu_command
 from agent.commands import probe as probe_command
 from agent.commands import run as run_command
 from agent.commands import send as send_command
+from agent.commands import ussd as ussd_command
 from agent.commands import virtual_modem as virtual_modem_command
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     modems_command.register(sub)
     probe_command.register(sub)
     send_command.register(sub)
+    ussd_command.register(sub)
     virtual_modem_command.register(sub)
     return parser
 

@@ -145,7 +145,16 @@ class Received(Frame, tag="received"):
     parts: int = 1
 
 
-Event = Dispatched | Sent | Delivered | Failed | Received
+class CallMissed(Frame, tag="call-missed"):
+    """An incoming voice call on a modem line, hung up (or given up by the caller)."""
+
+    event_id: int
+    line: str
+    caller: str = msgspec.field(default="", name="from")  # "" when the network withheld it
+    time: datetime | None = None
+
+
+Event = Dispatched | Sent | Delivered | Failed | Received | CallMissed
 
 
 class EventAck(Frame, tag="event-ack"):
@@ -169,6 +178,18 @@ class ModemInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     smsc: str | None = None
     storage_used: int | None = None
     storage_total: int | None = None
+    family: str | None = None  # the modem profile the agent recognised, e.g. "Quectel EC25/EG25"
+
+
+class SignalHistory(msgspec.Struct, frozen=True):
+    """A modem line's last 24 h, one sample a minute from `start`: dBm (None: nothing
+    measured) and one letter each for registration (h home, r roaming, s searching,
+    d denied, n not registered, e emergency only, ? unknown, - nothing measured)."""
+
+    start: datetime
+    dbm: list[int | None]
+    registration: str = ""
+    step_seconds: int = 60
 
 
 class LineStatus(Frame, tag="line-status"):
@@ -179,6 +200,16 @@ class LineStatus(Frame, tag="line-status"):
     modem: ModemInfo | None = None
     queue: int = 0  # jobs on the agent's disk for this line, not yet handed over
     last_error: str | None = None
+    # Modem lines only (issue 17), optional: the recovery ladder's rung ("ok", "reopen",
+    # "reset", "usb", "needs-person") and what was tried, resets, the SIM's balance.
+    rung: str | None = None
+    recovery: str = ""
+    last_reset: datetime | None = None
+    resets_today: int = 0
+    balance: float | None = None
+    balance_at: datetime | None = None
+    balance_low: bool = False
+    signal_history: SignalHistory | None = None
 
 
 class ConfigPush(Frame, tag="config"):
@@ -228,6 +259,7 @@ AnyFrame = (
     | Delivered
     | Failed
     | Received
+    | CallMissed
     | EventAck
     | LineStatus
     | ConfigPush
@@ -238,7 +270,7 @@ AnyFrame = (
     | Error
 )
 
-EVENT_TYPES = (Dispatched, Sent, Delivered, Failed, Received)
+EVENT_TYPES = (Dispatched, Sent, Delivered, Failed, Received, CallMissed)
 
 
 class ProtocolError(ValueError):

@@ -19,6 +19,7 @@ from .agents.endpoint import agent_socket
 from .api import accounts, agents, gateways, messages, ops, users
 from .api.allow import options_for
 from .api.auth import provide_caller, provide_server
+from .api.calls import list_calls
 from .api.errors import EXCEPTION_HANDLERS
 from .api.timing import timing_middleware
 from .gateways.base import Registry
@@ -52,6 +53,7 @@ ROUTES = [
     gateways.test_account,
     gateways.smsbrana_push,
     agent_socket,
+    list_calls,
 ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from .modem_metrics import ModemMetrics
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -72,6 +74,7 @@ class Metrics:
             ["agent", "reason"],
             registry=self.registry,
         )
+        self.modem = ModemMetrics(self.registry)  # modem lines' care (server/modem_metrics.py)
 
     def refused(self, agent: str, reason: str) -> None:
         self.agent_refused.labels(agent, reason).inc()

@@ -35,7 +35,21 @@ D, V = Kind.DIRECTORY, Kind.VALUE
 # must be declared here to be pushed at all (tests/bridge/test_allow.py checks that the
 # spool lines' config Structs and this table agree).
 PUSHED_KEYS: Mapping[str, Mapping[str, Kind]] = {
-    "modem": {"device": Kind.DEVICE, "baudrate": V, "pin": V, "smsc": V},
+    "modem": {
+        "device": Kind.DEVICE,
+        "baudrate": V,
+        "pin": V,
+        "smsc": V,
+        # the line's care (agent/lines/modem_care.py): recovery, balance, calls
+        "reset": V,
+        "reset_after": V,
+        "command_timeout": V,
+        "balance_ussd": V,
+        "balance_every": V,
+        "balance_pattern": V,
+        "balance_low": V,
+        "reject_calls": V,
+    },
     "gammu": {
         "device": Kind.DEVICE,
         "connection": V,

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -261,12 +262,9 @@ class Agent:
 
     def line_status(self, worker: LineWorker) -> p.LineStatus:
         st = worker.line.status()
-        return p.LineStatus(
-            line=st.line,
-            up=st.up,
-            at=st.at,
-            detail=st.detail,
-            modem=st.modem,
+        # replace(), not a new LineStatus: a line's own fields (a modem's rung) go along.
+        return msgspec.structs.replace(
+            st,
             queue=self.outbox.queued_for(worker.line.name),
             last_error=st.last_error or worker.last_error,
         )

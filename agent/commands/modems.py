@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
                 p.imei or "-",
                 f"{p.signal_dbm} dBm {p.signal_bars}/5" if p.signal_dbm is not None else "-",
                 p.registration or (p.error or "-"),
+                p.family or "-",
             ]
             for p in shown
         ]
-        print_table(rows, ["DEVICE", "VENDOR", "MODEL", "IMEI", "SIGNAL", "REGISTRATION"])
+        print_table(rows, ["DEVICE", "VENDOR", "MODEL", "IMEI", "SIGNAL", "REGISTRATION", "FAMILY"])
     return 0 if any(p.answers for p in ports) else 1

@@ -76,6 +76,7 @@ def show(status: ModemStatus) -> None:
     print_fields(
         [
             ("device", status.device),
+            ("family", status.family),
             ("manufacturer", status.manufacturer),
             ("model", status.model),
             ("firmware", status.firmware),

@@ -109,6 +109,19 @@ def show_status(args: argparse.Namespace) -> int:
     return 0 if status.get("connected") else 1
 
 
+def _care(line: dict[str, Any]) -> list[str]:
+    """A modem line's recovery and balance, under its row, when there is news."""
+    out = []
+    if line.get("rung") not in (None, "ok"):
+        out.append(f"{'':<16}recovery: {line.get('recovery') or line['rung']}")
+    if line.get("resets_today"):
+        out.append(f"{'':<16}resets today: {line['resets_today']}, last {line.get('last_reset')}")
+    if line.get("balance") is not None:
+        low = "  LOW" if line.get("balance_low") else ""
+        out.append(f"{'':<16}balance: {line['balance']} at {line.get('balance_at')}{low}")
+    return out
+
+
 def format_status(status: dict[str, Any]) -> str:
     since = status.get("connected_since")
     conn = (
@@ -139,6 +152,7 @@ def format_status(status: dict[str, Any]) -> str:
             f"{line['line']:<16}{'up' if line['up'] else 'DOWN':<7}{signal_text:<16}"
             f"{network:<22}{line.get('queue', 0):>6}  {detail}"
         )
+        lines.extend(_care(line))
     if not status.get("lines"):
         lines.append("(no lines: the server has not configured any for this agent)")
     return "\n".join(lines)

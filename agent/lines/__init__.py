@@ -18,7 +18,7 @@ def line_factories(state_dir: Path) -> Mapping[str, LineFactory]:
     def modem(push: p.ConfigPush) -> Line:
         from .modem import modem_line
 
-        return modem_line(push)
+        return modem_line(push, state_dir)
 
     def gammu(push: p.ConfigPush) -> Line:
         from .modem import gammu_line

@@ -10,13 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 
 from agent.bridge.lines import LineContext
+from agent.lines.modem_care import BalanceWatch, LineCare, care_tuning, line_care
 from agent.modem.driver import ATModem
 from agent.modem.gammu_backend import GammuModem
 from agent.modem.interface import (
@@ -29,6 +33,7 @@ from agent.modem.interface import (
     Outcome,
     SendResult,
 )
+from agent.modem.signal_history import SignalLog
 from agent.modem.status import ModemStatus
 from bridge import protocol as p
 from sms.segment import count_parts
@@ -73,6 +78,7 @@ def modem_info(st: ModemStatus) -> p.ModemInfo:
         smsc=st.smsc,
         storage_used=st.storage_used,
         storage_total=st.storage_total,
+        family=st.family,
     )
 
 
@@ -117,15 +123,35 @@ MakeModem = Callable[[OnMessage, OnReport], Modem]
 class ModemLine:
     idempotent = False  # a message handed to a radio may have gone out
 
-    def __init__(self, name: str, kind: str, make_modem: MakeModem) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        make_modem: MakeModem,
+        care: LineCare | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.kind = kind
+        self.care = care or LineCare()
         self.modem = make_modem(self.on_message, self.on_report)
+        self.signal = SignalLog()
+        # The signal history survives a restart of the agent in its state directory.
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+        self._signal_file = state_dir / f"signal-{safe}.json" if state_dir else None
+        if self._signal_file is not None and self._signal_file.exists():
+            self.signal.load(self._signal_file.read_bytes())
+        self.balance = BalanceWatch(
+            name, self.care, self.modem, lambda: self._context().status_changed(self.name)
+        )
         self._ctx: LineContext | None = None
         self._status: ModemStatus | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._opened = asyncio.Event()
         self.last_error: str | None = None
+        # A ladder's rung needs its reset_after to be tried: reopen more often than that.
+        ladder = getattr(self.modem, "ladder", None)
+        self._reopen_max = min(REOPEN_MAX, ladder.reset_after / 2) if ladder else REOPEN_MAX
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -134,10 +160,14 @@ class ModemLine:
         if hasattr(self.modem, "on_connection"):
             # Lost or back: the server routes around a line that is down at once.
             self.modem.on_connection = lambda: ctx.status_changed(self.name)
+        if hasattr(self.modem, "on_call"):
+            self.modem.on_call = self.on_call
         self._tasks = [
             asyncio.create_task(self._open_until_ready(), name=f"open {self.name}"),
             asyncio.create_task(self._watch_status(), name=f"status {self.name}"),
         ]
+        if self.care.balance_ussd and hasattr(self.modem, "ussd"):
+            self._tasks.append(asyncio.create_task(self._balance(), name=f"balance {self.name}"))
 
     async def _open_until_ready(self) -> None:
         delay = REOPEN_MIN
@@ -150,9 +180,12 @@ class ModemLine:
                 if getattr(self.modem, "pin_rejected", False):
                     log.error("line %s: %s", self.name, exc)
                     return  # a person must fix the PIN; nothing enters it again
+                climb = getattr(self.modem, "climb", None)
+                if climb is not None and await climb(self.last_error):
+                    delay = REOPEN_MIN  # reset or re-bound: look again soon
                 log.warning("line %s: %s; retrying in about %.0f s", self.name, exc, delay)
                 await asyncio.sleep(random.uniform(0.5 * delay, delay))
-                delay = min(REOPEN_MAX, delay * 2)
+                delay = min(self._reopen_max, delay * 2)
                 continue
             self.last_error = None
             self._opened.set()
@@ -166,9 +199,30 @@ class ModemLine:
                 self._status = await self.modem.status()
             except Exception as exc:  # a status query must never stop the line
                 log.info("line %s: status query failed: %s", self.name, exc)
+                self.signal.add(datetime.now(UTC), None, None)
             else:
+                info = modem_info(self._status)
+                self.signal.add(datetime.now(UTC), info.signal_dbm, info.registration)
                 self._context().status_changed(self.name)
+            await self._save_signal()
             await asyncio.sleep(STATUS_EVERY)
+
+    async def _save_signal(self) -> None:
+        if self._signal_file is None:
+            return
+        try:
+            await asyncio.to_thread(_write_atomically, self._signal_file, self.signal.dump())
+        except OSError as exc:  # a full disk costs the history, not the line
+            log.warning("line %s: signal history not saved: %s", self.name, exc)
+
+    async def _balance(self) -> None:
+        await self._opened.wait()
+        await self.balance.run()
+
+    async def on_call(self, number: str, when: datetime) -> None:
+        await self._context().emit(
+            p.CallMissed(event_id=0, line=self.name, caller=number, time=when)
+        )
 
     async def ready(self) -> None:
         await self._opened.wait()
@@ -191,19 +245,74 @@ class ModemLine:
         cfg = self.modem.config
         parts = count_parts(job.text)
         limit = cfg.send_bound(parts) + 30
-        try:
-            result = await asyncio.wait_for(
-                self.modem.send(job.to, job.text, report=job.report, message_id=job.id), limit
+        loop = asyncio.get_running_loop()
+        # A modem that hung before the message left it gets the ladder's time to come
+        # back: the job waits for it instead of failing (nothing was sent, so nothing
+        # can be sent twice). Past that, or once a person is needed, it fails.
+        hold_until = loop.time() + 4 * cfg.reset_after + 60
+        while True:
+            try:
+                result = await asyncio.wait_for(
+                    self.modem.send(job.to, job.text, report=job.report, message_id=job.id),
+                    limit,
+                )
+            except TimeoutError:
+                result = SendResult(
+                    outcome=Outcome.UNKNOWN,
+                    parts=[],
+                    error=f"the modem did not finish the send within {limit:.0f} s",
+                )
+            if not self._worth_waiting(result) or loop.time() > hold_until:
+                break
+            log.warning(
+                "line %s: job %s not sent (%s); waiting for the modem",
+                self.name,
+                job.id,
+                result.error,
             )
-        except TimeoutError:
-            result = SendResult(
-                outcome=Outcome.UNKNOWN,
-                parts=[],
-                error=f"the modem did not finish the send within {limit:.0f} s",
-            )
+            if not await self._back_within(hold_until - loop.time()):
+                if getattr(self.modem, "needs_person", asyncio.Event()).is_set():
+                    result = SendResult(
+                        outcome=Outcome.FAILED,
+                        parts=result.parts,
+                        error=f"{self.modem.last_error}; the message was not sent",  # type: ignore[attr-defined]
+                        error_class="device",
+                    )
+                break
         if result.outcome is not Outcome.SENT:
             self.last_error = result.error
         return events_of(job, result, datetime.now(UTC))
+
+    def _worth_waiting(self, result: SendResult) -> bool:
+        """Failed with nothing sent because the modem is down (or went down on it)."""
+        if result.outcome is not Outcome.FAILED or result.error_class != "transient":
+            return False
+        if any(part.outcome in (Outcome.SENT, Outcome.UNKNOWN) for part in result.parts):
+            return False
+        ladder = getattr(self.modem, "ladder", None)
+        connected = getattr(self.modem, "connected", None)
+        down = isinstance(connected, asyncio.Event) and not connected.is_set()
+        return down and (ladder is None or ladder.rung != "needs-person")
+
+    async def _back_within(self, seconds: float) -> bool:
+        connected = getattr(self.modem, "connected", None)
+        if not isinstance(connected, asyncio.Event) or seconds <= 0:
+            return False
+        waiter = asyncio.ensure_future(connected.wait())
+        gave_up = asyncio.ensure_future(self._person_needed())
+        done, pending = await asyncio.wait(
+            {waiter, gave_up}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        return waiter in done
+
+    async def _person_needed(self) -> None:
+        event = getattr(self.modem, "needs_person", None)
+        if isinstance(event, asyncio.Event):
+            await event.wait()
+        else:
+            await asyncio.Event().wait()  # a backend without a ladder: only `connected`
 
     # --- from the modem ---------------------------------------------------------------
 
@@ -261,13 +370,29 @@ class ModemLine:
             not isinstance(connected, asyncio.Event) or connected.is_set()
         )
         problems = "; ".join(st.problems) if st and st.problems else ""
+        if self.balance.low:
+            low = self.balance.warning()
+            problems = f"{problems}; {low}" if problems else low
+        ladder = getattr(self.modem, "ladder", None)
+        state = ladder.state if ladder is not None else None
+        recovery = state.sentence() if state is not None else ""
         return p.LineStatus(
             line=self.name,
             up=up,
             at=datetime.now(UTC),
-            detail=problems or ("ready" if up else "opening the modem"),
+            detail=(recovery if not up else "")
+            or problems
+            or ("ready" if up else "opening the modem"),
             modem=modem_info(st) if st else None,
             last_error=self.last_error or getattr(self.modem, "last_error", None),
+            rung=str(state.rung) if state is not None else None,
+            recovery=recovery,
+            last_reset=state.last_reset if state is not None else None,
+            resets_today=state.resets_today if state is not None else 0,
+            balance=float(self.balance.balance) if self.balance.balance is not None else None,
+            balance_at=self.balance.balance_at,
+            balance_low=self.balance.low,
+            signal_history=self.signal.history(datetime.now(UTC)),
         )
 
 
@@ -289,6 +414,7 @@ def received(line: str, parts: list[IncomingSMS], total: int) -> p.Received:
 
 def _modem_config(push: p.ConfigPush) -> ModemConfig:
     values = push.config
+    tuning = care_tuning(values, push.line)
     try:
         baud = int(values.get("baudrate") or 115200)
     except ValueError:
@@ -304,15 +430,24 @@ def _modem_config(push: p.ConfigPush) -> ModemConfig:
         pin=values.get("pin") or None,
         smsc=values.get("smsc") or None,
         poll_incoming=push.poll_incoming,
+        **tuning,  # type: ignore[arg-type]
     )
 
 
-def modem_line(push: p.ConfigPush) -> ModemLine:
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def modem_line(push: p.ConfigPush, state_dir: Path | None = None) -> ModemLine:
     config = _modem_config(push)
     return ModemLine(
         push.line,
         "modem",
         lambda on_message, on_report: ATModem(config, on_message=on_message, on_report=on_report),
+        line_care(push),
+        state_dir,
     )
 
 

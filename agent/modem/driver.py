@@ -15,9 +15,11 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
-from .at import ESC, Unsolicited
+from .at import ESC, Unsolicited, split_args
+from .calls import CallReport, CallTracker
 from .errors import ErrorClass
 from .inbox import Inbox
 from .interface import (
@@ -29,10 +31,14 @@ from .interface import (
     SendResult,
     SentPart,
 )
+from .ladder import Ladder, Rung
 from .link import PortLost
 from .pdu import EncodedPart, encode_submit
+from .profiles import GENERIC, Profile, profile_for
+from .recovery import functional_reset, usb_rebind
 from .session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
+from .ussd import USSDAnswer, USSDError, parse_cusd, request_argument
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,8 @@ class ATModem:
         # Called when `connected` is set or cleared (the line tells the server at once).
         self.on_connection: Callable[[], None] | None = None
         self.manufacturer: str | None = None
+        self.model: str | None = None
+        self.profile: Profile = GENERIC  # recognised at init from AT+CGMI/AT+CGMM
         self._send_lock = asyncio.Lock()
         self._reference = random.randrange(256)  # concat refs differ across restarts
         self._tasks: set[asyncio.Task[object]] = set()
@@ -65,6 +73,15 @@ class ATModem:
         self._pin_rejected = False
         self._unknown: tuple[str, str | None, int] | None = None  # last UNKNOWN part
         self.last_error: str | None = None
+        self.ladder = Ladder(config.reset, config.reset_after)
+        self.needs_person = asyncio.Event()  # the ladder's top: nothing more to try
+        self._ussd: asyncio.Future[Unsolicited] | None = None  # the network's +CUSD
+        self._unregistered_since: float | None = None  # loop time registration was lost
+        # Incoming calls: reported through on_call(number, time) once each, hung up
+        # first when config.reject_calls. A call is RING/+CRING, then +CLIP (the number).
+        self.on_call: Callable[[str, datetime], Awaitable[None]] | None = None
+        self.calls = CallTracker(config.reject_calls)
+        self._call_timer: asyncio.TimerHandle | None = None
 
     @property
     def pin_rejected(self) -> bool:
@@ -113,6 +130,12 @@ class ATModem:
             # A modem error, a cancelled connect or a bug: never leave the port half open.
             self.session.close()
             raise
+        if self.ladder.rung is not Rung.OK:
+            log.warning(
+                "modem on %s: back after: %s", self.device, "; ".join(self.ladder.state.tried)
+            )
+        self.ladder.up()
+        self.needs_person.clear()
         self.connected.set()
         self._connection_changed()
         self.last_error = None
@@ -133,6 +156,8 @@ class ATModem:
         self.connected.clear()
         self._connection_changed()
         self.last_error = str(exc)
+        if not self._closing:
+            self.ladder.down(asyncio.get_running_loop().time(), self._why(exc))
         if self._closing or not was_connected:
             return
         if self._reconnecting and not self._reconnecting.done():
@@ -158,6 +183,94 @@ class ATModem:
                 log.exception("modem on %s: reconnecting failed", self.device)
                 self.last_error = f"modem on {self.device}: reconnecting failed: {exc!r}"
             delay = min(delay * 2, self.config.reconnect_max)
+            if await self.climb():
+                delay = self.config.reconnect_min  # a reset or re-bind: look again soon
+
+    # --- recovery ladder ------------------------------------------------------------
+
+    async def climb(self, why: str | None = None) -> bool:
+        """After a failed (re)connect (`why`: its error): perform the ladder's next rung
+        if it is due. True when something was done to the modem (retry soon)."""
+        loop_time = asyncio.get_running_loop().time()
+        self.ladder.down(loop_time, self._why(why or self.last_error or "no answer"))
+        wall = datetime.now(UTC)
+        rung = self.ladder.due(loop_time, wall)
+        if rung is None:
+            return False
+        if rung is Rung.RESET:
+            log.warning(
+                "modem on %s: still down after %.0f s (%s); functional reset",
+                self.device,
+                self.config.reset_after,
+                self.ladder.state.why,
+            )
+            what, done = await self._functional_reset(wall)
+        elif rung is Rung.USB:
+            log.warning("modem on %s: still down after the reset; USB re-bind", self.device)
+            what, done = await self._usb_rebind(wall)
+        else:
+            sentence = self.ladder.state.sentence()
+            log.error("modem on %s: %s", self.device, sentence)
+            self.last_error = f"modem on {self.device}: {sentence}"
+            self.needs_person.set()
+            self._connection_changed()
+            return False
+        self.ladder.performed(rung, wall, what, reset=done)
+        log.warning("modem on %s: %s", self.device, what)
+        if not done:
+            self.ladder.skip(asyncio.get_running_loop().time())
+        self._connection_changed()
+        return done
+
+    async def _watch_registration(self, status: ModemStatus) -> None:
+        """Registration lost for longer than reset_after: the port answers, so
+        re-opening cannot help; the ladder's functional reset is due at once."""
+        now = asyncio.get_running_loop().time()
+        if status.registration is None or status.registration in (1, 5, 6, 7, 9, 10):
+            self._unregistered_since = None
+            return
+        if self._unregistered_since is None:
+            self._unregistered_since = now
+        lost_for = now - self._unregistered_since
+        if lost_for < self.config.reset_after or self.ladder.rung is not Rung.OK:
+            return
+        self._unregistered_since = None
+        why = f"registration lost ({status.registration_text}) for {lost_for:.0f} s"
+        self.ladder.down(now - self.config.reset_after - 1.0, why)  # re-opening is no help
+        wall = datetime.now(UTC)
+        if self.ladder.due(now, wall) is not Rung.RESET:
+            self.ladder.up()  # reset = off, or no resets left today: the status says it
+            log.warning(
+                "modem on %s: %s; no reset (reset = %s)", self.device, why, self.config.reset
+            )
+            return
+        log.warning("modem on %s: %s; functional reset", self.device, why)
+        what, done = await self._functional_reset(wall)
+        self.ladder.performed(Rung.RESET, wall, what, reset=done)
+        log.warning("modem on %s: %s", self.device, what)
+        self._lost(PortLost(f"modem on {self.device}: {why}; {what}"))
+
+    def _why(self, error: object) -> str:
+        text = str(error)
+        while text.startswith(f"modem on {self.device}: "):
+            text = text.removeprefix(f"modem on {self.device}: ")
+        return text
+
+    def _reset_command(self) -> str:
+        return self.config.reset_command or self.profile.reset_command
+
+    async def _functional_reset(self, wall: datetime) -> tuple[str, bool]:
+        # Never while a send waits for its +CMGS: its outcome comes first.
+        async with self._send_lock:
+            return await functional_reset(
+                self.session, self._reset_command(), self.config.command_timeout, wall
+            )
+
+    async def _usb_rebind(self, wall: datetime) -> tuple[str, bool]:
+        async with self._send_lock:
+            return await usb_rebind(
+                self.session, self.device, self.config.sysfs, self.config.usb_settle, wall
+            )
 
     def _hung(self, exc: Exception) -> None:
         self.session.close()
@@ -197,7 +310,7 @@ class ATModem:
         self.session.link.write(ESC)
         for _ in range(5):
             try:
-                if (await self.session.command("AT", 1.0)).ok:
+                if (await self.session.command("AT", min(1.0, self.config.command_timeout))).ok:
                     break
             except CommandTimeout:
                 continue
@@ -215,8 +328,11 @@ class ATModem:
             await self._cmd("AT+CFUN=1", self.config.pin_timeout)  # radio was off
         response = await self._cmd("AT+CGMI")
         self.manufacturer = strip_prefix(response.lines[0]) if response.lines else None
-        if self.manufacturer and "huawei" in self.manufacturer.lower():
-            await self._cmd("AT^CURC=0")  # stop ^RSSI/^MODE chatter; filtered anyway
+        response = await self._cmd("AT+CGMM")
+        self.model = strip_prefix(response.lines[0]) if response.ok and response.lines else None
+        self.profile = profile_for(self.manufacturer, self.model)
+        for command in self.profile.init:
+            await self._cmd(command)  # e.g. Huawei AT^CURC=0; its chatter is filtered anyway
         response = await self._cmd_busy("AT+CMGF=0")
         if not response.ok:
             raise self._fail("cannot switch to PDU mode", response)
@@ -232,6 +348,7 @@ class ATModem:
             if not response.ok or not any(parse_csca(line) for line in response.lines):
                 await self._cmd(f'AT+CSCA="{self.config.smsc}",145')
         await self._cmd("AT+COPS=3,0")  # operator by long name in AT+COPS?
+        await self._cmd("AT+CLIP=1")  # the caller's number after RING (calls are reported)
 
     async def _unlock(self) -> None:
         deadline = asyncio.get_running_loop().time() + self.config.pin_timeout
@@ -376,6 +493,88 @@ class ATModem:
                 error=f"modem on {self.device}: {response.final.describe()}",
             )
 
+    # --- calls ----------------------------------------------------------------------
+
+    def _ringing(self, urc: Unsolicited) -> None:
+        if not self.calls.active:
+            log.info("modem on %s: incoming call %s", self.device, urc.line)
+        loop = asyncio.get_running_loop()
+        action = self.calls.ring(urc.name, urc.args, loop.time(), datetime.now(UTC))
+        if action is None:
+            return
+        if self._call_timer is not None:
+            self._call_timer.cancel()
+        self._call_timer = loop.call_later(action.delay, lambda: self._spawn(self._hang_up()))
+
+    async def _hang_up(self) -> None:
+        self._call_timer = None
+        if not self.calls.active:
+            return
+        command = self.config.hangup_command or self.profile.hangup_command
+        try:
+            response = await self._cmd(command)
+            if not response.ok and command != "AT+CHUP":
+                await self._cmd("AT+CHUP")  # 27.007's generic hang-up
+        except (CommandTimeout, PortLost) as exc:
+            log.warning("modem on %s: hanging up failed: %s", self.device, exc)
+        self._report_call(self.calls.hung_up(asyncio.get_running_loop().time()))
+
+    def _report_call(self, report: CallReport | None) -> None:
+        if report is None:
+            return
+        log.info("modem on %s: call from %s missed", self.device, report.number or "(withheld)")
+        if self.on_call is not None:
+            self._spawn(self._guard_call(self.on_call(report.number, report.when)))
+
+    async def _guard_call(self, reporting: Awaitable[None]) -> None:
+        try:
+            await reporting
+        except Exception:
+            log.exception("modem on %s: reporting a call failed", self.device)
+
+    # --- USSD -----------------------------------------------------------------------
+
+    async def ussd(self, code: str, timeout: float = 30.0) -> USSDAnswer:
+        """One USSD request (`*101#`) and the network's answer. Never in the middle of a
+        send (it waits for the send lock); a menu the network opens is closed again."""
+        packed = self.config.ussd_packed
+        argument = request_argument(
+            code, packed=self.profile.ussd_packed if packed is None else packed
+        )
+        async with self._send_lock:
+            if not self.connected.is_set():
+                raise USSDError(f"modem on {self.device}: not connected ({self.last_error})")
+            loop = asyncio.get_running_loop()
+            self._ussd = loop.create_future()
+            try:
+                response = await self._cmd(f'AT+CUSD=1,"{argument}",15')
+                if not response.ok:
+                    raise USSDError(
+                        f"modem on {self.device}: USSD {code} refused: {response.final.describe()}"
+                    )
+                # Some modems put +CUSD before the OK (an answer line), most after it (URC).
+                inline = [line for line in response.lines if line.upper().startswith("+CUSD:")]
+                if inline:
+                    args = split_args(inline[0].split(":", 1)[1])
+                else:
+                    done, _ = await asyncio.wait({self._ussd}, timeout=timeout)
+                    if not done:
+                        with contextlib.suppress(CommandTimeout, PortLost):
+                            await self._cmd("AT+CUSD=2")
+                        raise USSDError(
+                            f"modem on {self.device}: no answer to USSD {code} within {timeout:g} s"
+                        )
+                    args = self._ussd.result().args
+            except (CommandTimeout, PortLost) as exc:
+                raise USSDError(f"modem on {self.device}: USSD {code}: {exc}") from exc
+            finally:
+                self._ussd = None
+            answer = parse_cusd(args, form=self.config.ussd_form or self.profile.ussd_form)
+            if answer.status == 1:  # a menu waits for us: end it, we only read
+                with contextlib.suppress(CommandTimeout, PortLost):
+                    await self._cmd("AT+CUSD=2")
+            return answer
+
     # --- receiving ------------------------------------------------------------------
 
     async def _sends_settled(self) -> None:
@@ -388,7 +587,13 @@ class ATModem:
         task.add_done_callback(self._tasks.discard)
 
     def _urc(self, urc: Unsolicited) -> None:
-        if urc.name in ("+CMTI", "+CDSI"):
+        if urc.name == "+CUSD" and self._ussd is not None and not self._ussd.done():
+            self._ussd.set_result(urc)
+        elif urc.name in ("RING", "+CRING", "+CLIP"):
+            self._ringing(urc)
+        elif urc.name == "NO CARRIER" and self.calls.active:
+            self._report_call(self.calls.ended())  # the caller gave up before we hung up
+        elif urc.name in ("+CMTI", "+CDSI"):
             self._spawn(self._guard(self.inbox.stored(self._cmd, urc)))
         elif urc.name in ("+CMT", "+CDS"):
             self._spawn(self._guard(self.inbox.routed(urc)))
@@ -465,6 +670,9 @@ class ATModem:
         if not self.connected.is_set():
             return ModemStatus(device=self.device, problems=[self.last_error or "not connected"])
         status = await query_status(self.device, self._line)
+        status.family = self.profile.name
+        if self.connected.is_set():
+            await self._watch_registration(status)
         if not self.connected.is_set():  # it stopped answering while we asked
             status.problems.insert(0, self.last_error or "not connected")
         return status

@@ -33,6 +33,18 @@ class ModemConfig(msgspec.Struct, kw_only=True):
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     status_report_ds: int = 1  # AT+CNMI <ds>: 1 routed +CDS (safe on Quectel/SIMCom)
+    # Recovery ladder (agent/modem/ladder.py): how far it may go, how long each rung has.
+    reset: str = "cfun"  # cfun | usb | off
+    reset_after: float = 120.0
+    reset_command: str | None = None  # None: the modem profile's (AT+CFUN=1,1 if generic)
+    usb_settle: float = 1.0  # seconds between `authorized` 0 and 1
+    sysfs: str = "/sys"
+    # USSD: whether the code goes packed as GSM 7-bit hex, and the answer's form
+    # (auto, text, ucs2, gsm7hex); None: as the modem profile says.
+    ussd_packed: bool | None = None
+    ussd_form: str | None = None
+    reject_calls: bool = True  # hang up incoming calls (they are reported either way)
+    hangup_command: str | None = None  # None: the profile's; AT+CHUP is tried if it fails
 
     def send_bound(self, parts: int) -> float:
         """The longest a send of `parts` parts can legitimately take: every try of every

@@ -14,6 +14,7 @@ from serial.tools import list_ports
 
 from .at import Unsolicited
 from .link import PortLost
+from .profiles import profile_for
 from .session import ATSession, CommandTimeout
 from .status import (
     REGISTRATION,
@@ -40,6 +41,7 @@ class PortInfo(msgspec.Struct, kw_only=True):
     signal_dbm: int | None = None
     signal_bars: int | None = None
     registration: str | None = None
+    family: str | None = None  # the modem profile recognised (agent/modem/profiles.py)
     error: str | None = None
 
 
@@ -86,11 +88,14 @@ async def identify(info: PortInfo, baudrate: int = 115200, timeout: float = 1.0)
 
         rssi = parse_csq(await line("AT+CSQ") or "")
         stat = parse_registration(await line("AT+CREG?") or "")
+        manufacturer = strip_prefix(await line("AT+CGMI") or "") or None
+        model = strip_prefix(await line("AT+CGMM") or "") or None
         return msgspec.structs.replace(
             info,
             answers=True,
-            manufacturer=strip_prefix(await line("AT+CGMI") or "") or None,
-            model=strip_prefix(await line("AT+CGMM") or "") or None,
+            manufacturer=manufacturer,
+            model=model,
+            family=profile_for(manufacturer, model).name,
             imei=identity_digits(await line("AT+CGSN") or ""),
             signal_dbm=rssi_dbm(rssi) if rssi is not None else None,
             signal_bars=rssi_bars(rssi),

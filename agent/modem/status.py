@@ -34,6 +34,7 @@ class ModemStatus(msgspec.Struct, kw_only=True):
     storage: str | None = None
     storage_used: int | None = None
     storage_total: int | None = None
+    family: str | None = None  # the modem profile recognised (agent/modem/profiles.py)
     problems: list[str] = []
 
     @property

@@ -46,7 +46,8 @@ class VirtualModem:
         self._master: int | None = None
         self._slave: int | None = None
         self._slave_name = ""
-        self._queue: list[tuple[float, int, bytes]] = []
+        # Bytes to write, or an action run at its time (a ring, a re-enumeration).
+        self._queue: list[tuple[float, int, bytes | Callable[[], bytes]]] = []
         self._seq = 0
         self._last_due = 0.0
         self._wake_r, self._wake_w = os.pipe()
@@ -127,7 +128,63 @@ class VirtualModem:
             self._unplug_locked()
             self.core.power_on()
         self._plug()
+        self._booted()
         return self.path
+
+    def _booted(self) -> None:
+        with self._lock:
+            self._schedule(self.core.boot_output())
+        self._wake()
+
+    def hang(self, mode: str = "sms") -> None:
+        """The modem stops answering: "sms" (only AT/ATZ/ATE and the reset command),
+        "total" (nothing until a reset or replug), "forever" (not even then)."""
+        if mode not in ("sms", "total", "forever"):
+            raise ValueError(f"hang mode {mode!r}: sms, total or forever")
+        with self._lock:
+            self.core.hung = mode
+        self._wake()
+
+    @property
+    def resets(self) -> int:
+        with self._lock:
+            return self.core.resets
+
+    def _reenumerate(self) -> bytes:
+        """After the reset command's OK: the USB device goes away and comes back as a new
+        device node (as a USB modem does after AT+CFUN=1,1), rebooted."""
+        self._unplug_locked()
+        self.core.power_on()
+        self._push(time.monotonic() + self.config.reboot_seconds, self._come_back)
+        return b""
+
+    def _come_back(self) -> bytes:
+        self._plug()
+        self._schedule(self.core.boot_output())
+        return b""
+
+    # --- calls ----------------------------------------------------------------------
+
+    def call(self, number: str, rings: int = 10, interval: float = 1.0) -> None:
+        """An incoming voice call from `number`: RING (+CLIP/+CRING as set) every
+        `interval` s until hung up (ATH/AT+CHUP) or `rings` went by (then NO CARRIER)."""
+        with self._lock:
+            now = time.monotonic()
+            self.core.call_from = number
+            for i in range(rings):
+                self._push(now + i * interval, self.core.ring)
+            self._push(now + rings * interval, self.core.caller_gave_up)
+        self._wake()
+
+    @property
+    def calls_hung_up(self) -> list[str]:
+        with self._lock:
+            return list(self.core.calls_hung_up)
+
+    @property
+    def ussd_requests(self) -> list[str]:
+        with self._lock:
+            return list(self.core.ussd_requests)
 
     # --- the network's side ---------------------------------------------------------
 
@@ -173,6 +230,10 @@ class VirtualModem:
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
 
+    def _push(self, due: float, item: bytes | Callable[[], bytes]) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, (due, self._seq, item))
+
     def _schedule(self, outputs: list[Output]) -> None:
         now = time.monotonic()
         for delay, data in outputs:
@@ -209,11 +270,18 @@ class VirtualModem:
             return  # EIO: nobody has the slave open (we keep it open, so rare)
         self.log.append(LogEntry(time.monotonic(), "rx", data))
         self._schedule(self.core.receive(data))
+        if self.core.reboot_requested:
+            self.core.reboot_requested = False
+            # After the OK has left (same due time, later in the queue).
+            self._push(max(time.monotonic(), self._last_due) + 0.2, self._reenumerate)
 
     def _flush_locked(self) -> None:
         now = time.monotonic()
         while self._queue and self._queue[0][0] <= now:
-            _, _, data = heapq.heappop(self._queue)
+            _, _, item = heapq.heappop(self._queue)
+            data = item() if callable(item) else item
+            if not data:
+                continue
             if self._master is None:
                 continue  # unplugged: the bytes are lost, as on a real cable
             try:

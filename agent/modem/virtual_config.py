@@ -33,6 +33,15 @@ class VirtualConfig(msgspec.Struct, kw_only=True):
     index0: bool = False  # Huawei: storage indices start at 0
     sim_busy_after_pin: int = 0  # SIM commands answered +CME ERROR: 14 after the PIN
     silent: bool = False  # answers nothing at all (a hung modem)
+    # Recovery and the modem's family (agent/modem/virtual_profiles.py fills these).
+    reset_command: str = "+CFUN=1,1"  # the functional reset that re-enumerates the USB device
+    reboot_seconds: float = 0.3  # how long the device node is gone after a reset
+    boot_urcs: list[str] = []  # what it says after power-up ("RDY", "^BOOT:..", "+QIND: ..")
+    hangup_commands: tuple[str, ...] = ("H", "+CHUP")  # what ends an incoming call
+    # USSD: code -> the network's answer; how the modem returns it (text, ucs2, gsm7hex).
+    ussd: dict[str, str] = {}
+    ussd_encoding: str = "text"
+    ussd_delay: float = 0.1  # from OK to the +CUSD answer: the network round trip
 
 
 class Submission(msgspec.Struct, frozen=True):

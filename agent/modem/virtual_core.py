@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from .pdu import PDUError, Submit, decode
 from .pdu_build import encode_deliver, encode_status_report, tpdu_length
+from .ussd import decode_text, encode_answer
 from .virtual_config import Stored, Submission, VirtualConfig
 from .virtual_text import stored_lines, submit_pdu, wanted_stat
 
@@ -35,6 +36,15 @@ class VirtualModemCore:
         self._mr = 0
         # The SIM's storage survives a reboot; everything else in power_on() does not.
         self.memories: dict[str, dict[int, Stored]] = {"SM": {}, "SR": {}}
+        # Hanging: None, "sms" (the SMS/network stack stopped: only AT, ATZ, ATE and the
+        # reset answer), "total" (nothing; a reset or replug cures it) or "forever" (not
+        # even a replug does). Set by hang(), cleared by a reboot unless "forever".
+        self.hung: str | None = None
+        self.reboot_requested = False  # the reset command came: the pty layer re-enumerates
+        self.resets = 0
+        self.call_from: str | None = None  # an incoming call is ringing
+        self.calls_hung_up: list[str] = []
+        self.ussd_requests: list[str] = []
         self.power_on()
 
     def power_on(self) -> None:
@@ -49,11 +59,43 @@ class VirtualModemCore:
         self._pdu_length = None
         self.text_mode = False  # AT+CMGF=1
         self._text_to: str | None = None  # recipient of a text-mode AT+CMGS
+        self.clip = False  # AT+CLIP=1: +CLIP after RING
+        self.crc = False  # AT+CRC=1: +CRING: VOICE instead of RING
+        self.call_from = None
+        if self.hung != "forever":
+            self.hung = None
+
+    def boot_output(self) -> list[Output]:
+        """What the modem says on its own once powered up (RDY, ^BOOT, +QIND ...)."""
+        if not self.config.boot_urcs or self.hung == "forever":
+            return []
+        return [(0.0, "".join(f"\r\n{u}\r\n" for u in self.config.boot_urcs).encode())]
+
+    # --- calls ----------------------------------------------------------------------
+
+    def ring(self, number: str | None = None) -> bytes:
+        """One ring of an incoming call (the first one starts it); b"" once it ended."""
+        if number is not None:
+            self.call_from = number
+        if self.call_from is None or self.hung:
+            return b""
+        out = "\r\n+CRING: VOICE\r\n" if self.crc else "\r\nRING\r\n"
+        if self.clip:
+            toa = 145 if self.call_from.startswith("+") else 129
+            out += f'\r\n+CLIP: "{self.call_from}",{toa},,,,0\r\n'
+        return out.encode("latin-1")
+
+    def caller_gave_up(self) -> bytes:
+        """The caller hung up before anyone answered: the modem says NO CARRIER."""
+        if self.call_from is None:
+            return b""
+        self.call_from = None
+        return b"\r\nNO CARRIER\r\n"
 
     # --- input ----------------------------------------------------------------------
 
     def receive(self, data: bytes) -> list[Output]:
-        if self.config.silent:
+        if self.config.silent or self.hung in ("total", "forever"):
             return []
         out: list[Output] = []
         self._buffer += data
@@ -90,6 +132,12 @@ class VirtualModemCore:
         body = line[2:]
         if not body:
             return self._ok()
+        if self.hung == "sms":
+            # The AT parser still runs, the rest does not: basic commands and the reset.
+            upper = body.upper()
+            if upper in ("Z", "E0", "E1", "&F") or upper == self.config.reset_command.upper():
+                return self._command(body if body[0] in "+^&#" else upper) or self._ok()
+            return []
         answer: list[Output] = []
         # Chained commands (AT+CMEE=1;+CMGF=0): run each until one fails.
         for part in body.split(";"):
@@ -131,6 +179,25 @@ class VirtualModemCore:
     def _command(self, cmd: str) -> list[Output] | None:
         upper = cmd.upper()
         name = upper.split("=")[0].split("?")[0]
+        if upper == self.config.reset_command.upper():
+            self.reboot_requested = True  # OK first; then the device goes (virtual.py)
+            self.resets += 1
+            return self._ok()
+        if name in ("H", "+CHUP") and name in self.config.hangup_commands:
+            if self.call_from is not None:
+                self.calls_hung_up.append(self.call_from)
+                self.call_from = None
+            return self._ok()
+        if name == "+CLIP":
+            if upper == "+CLIP?":
+                return self._lines(f"+CLIP: {int(self.clip)},1")
+            self.clip = upper == "+CLIP=1"
+            return self._ok()
+        if name == "+CRC":
+            self.crc = upper == "+CRC=1"
+            return self._ok()
+        if name == "+CUSD":
+            return self._cusd(cmd)
         if name in ("Z", "&F"):
             self.echo = True
             return self._ok()
@@ -213,6 +280,26 @@ class VirtualModemCore:
         if name == "^CURC" and self.config.huawei_rssi:
             return self._ok()
         return self._error()
+
+    def _cusd(self, cmd: str) -> list[Output]:
+        upper = cmd.upper()
+        if upper == "+CUSD?":
+            return self._lines("+CUSD: 1")
+        args = cmd.split("=", 1)[1].split(",") if "=" in cmd else []
+        if not args or args[0].strip() != "1" or len(args) < 2:
+            return self._ok()  # AT+CUSD=2 cancels, =0/=1 alone set result codes
+        if not self.pin_ok:
+            return self._cme(11)
+        code = args[1].strip().strip('"')
+        if self.config.ussd_encoding == "gsm7hex":  # it was sent packed: unpack it
+            code = decode_text(code, 15, form="gsm7hex")
+        self.ussd_requests.append(code)
+        answer = self.config.ussd.get(code)
+        if answer is None:
+            return [*self._ok(), (self.config.ussd_delay, b"\r\n+CUSD: 4\r\n")]
+        text, dcs = encode_answer(answer, self.config.ussd_encoding)
+        urc = f'\r\n+CUSD: 0,"{text}",{dcs}\r\n'.encode("latin-1")
+        return [*self._ok(), (self.config.ussd_delay, urc)]
 
     def _cpin(self, cmd: str) -> list[Output]:
         if cmd.upper() == "+CPIN?":

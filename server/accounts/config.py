@@ -17,6 +17,7 @@ from sms.model import GatewayType
 
 from ..redact import redact
 from . import urlsecrets
+from .modem_keys import check_modem_care
 
 SET_MARK = "(set)"  # what the API shows instead of a secret, and accepts back to keep it
 SECRET_KEYS = frozenset({"password", "certPasswd", "sqlPassword", "pin"})
@@ -52,6 +53,7 @@ class Kind(enum.Enum):
     SQL_DRIVER = "sql_driver"
     SQL_URL = "sql_url"
     AGENT = "agent"
+    MODEM_CARE = "modem_care"  # a modem line's recovery/balance key (modem_keys.py)
 
 
 class Key(msgspec.Struct, frozen=True):
@@ -94,6 +96,19 @@ ROUTING_KEYS: tuple[Key, ...] = (
     ),
 )
 FALLBACK_AFTER_DEFAULT = 300
+# A modem line's recovery, SIM balance and calls (agent/lines/modem.py checks the values).
+MODEM_CARE_KEYS: tuple[Key, ...] = (
+    Key("reset", Kind.MODEM_CARE, False, "how far recovery goes: cfun (default), usb or off"),
+    Key("reset_after", Kind.MODEM_CARE, False, "seconds each recovery step gets (default 120)"),
+    Key("command_timeout", Kind.MODEM_CARE, False, "seconds the modem has to answer (default 5)"),
+    Key(
+        "balance_ussd", Kind.MODEM_CARE, False, "USSD code that asks the SIM's credit (e.g. *101#)"
+    ),
+    Key("balance_every", Kind.MODEM_CARE, False, "how often the credit is asked (default 6h)"),
+    Key("balance_pattern", Kind.MODEM_CARE, False, "regex, group 1 the amount (default: Czech)"),
+    Key("balance_low", Kind.MODEM_CARE, False, "below this credit the line warns (e.g. 50)"),
+    Key("reject_calls", Kind.BOOL, False, "hang up incoming calls and list them (default true)"),
+)
 LINE_PREFIX = re.compile(r"^line(\d+)\.(.+)$")
 
 
@@ -190,6 +205,7 @@ GATEWAY_KEYS: Mapping[GatewayType, tuple[Key, ...]] = {
             required=False,
             help="SMS centre number, when not the SIM's own (e.g. +420602909909)",
         ),
+        *MODEM_CARE_KEYS,
     ),
     GatewayType.GAMMU: _agent_keys(
         Key("device", Kind.NONEMPTY, help="gammu's device (e.g. /dev/gsmmodem0)"),
@@ -328,6 +344,7 @@ _CHECKS: dict[Kind, Callable[[str, str, Collection[str]], str | None]] = {
     Kind.SQL_DRIVER: _sql_driver,
     Kind.SQL_URL: _sql_url,
     Kind.AGENT: _agent,
+    Kind.MODEM_CARE: check_modem_care,
 }
 
 

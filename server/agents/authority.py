@@ -92,7 +92,7 @@ async def screen(
         )
         jobs = {r.id: JobFacts(r.direction, r.state, r.line, r.lease_owner) for r in rows}
     lines: set[str] = set(hello_lines)
-    if any(isinstance(i, p.Received | p.LineStatus) for i in items):
+    if any(_job_id(i) is None for i in items):  # about a line: Received, LineStatus, calls
         own = await session.execute(select(AccountLine.line).where(AccountLine.agent == agent))
         lines.update(own.scalars())
     allowed: list[Item] = []

@@ -17,6 +17,7 @@ from sms.model import GatewayType, MessageState
 
 from ..accounts.config import stored_values
 from ..accounts.lines import account_lines
+from ..calls import store_call
 from ..db.tables import Account, AccountLine, Agent, AgentEvent, AgentLine, Message, PartReport
 from ..keys import SecretBox
 from ..messages.inbound import store_inbound
@@ -176,6 +177,8 @@ async def apply_event(
             await _advance(
                 session, event.job_id, MessageState.FAILED, event.at, event.reason, event.detail
             )
+        case p.CallMissed():
+            await store_call(session, agent, event)
         case p.Received():
             account = (
                 await session.execute(

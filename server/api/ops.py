@@ -81,6 +81,7 @@ async def metrics(server: ServerDep, request: Request[Any, Any, Any]) -> Respons
             )
         ).all()
         loads = await line_loads(session)
+        await m.modem.fill(session)
         # From the database, not this process's count: with several workers or replicas
         # each holds only some of the WebSockets.
         connected = (

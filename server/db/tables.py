@@ -219,3 +219,18 @@ class WebSession(Base):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the id
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Call(Base):
+    """An incoming call a modem line hung up (issue 17): who called, on which line, when."""
+
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agent: Mapped[str] = mapped_column(String(100))
+    line: Mapped[str] = mapped_column(String(110))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    caller: Mapped[str] = mapped_column(String(40))  # "" when the network withheld the number
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_calls_at", "at"),)

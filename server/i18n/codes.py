@@ -81,5 +81,10 @@ TERMS = frozenset(
         N_("not inserted"),
         N_("ready"),
         N_("opening the modem"),
+        # the rungs of a modem line's recovery (agent/modem/ladder.py)
+        N_("reopen"),
+        N_("reset"),
+        N_("usb"),
+        N_("needs-person"),
     }
 )

@@ -17,6 +17,7 @@ from ..api.errors import ApiError
 from ..i18n.catalogue import N_
 from ..i18n.codes import Said, said, said_error
 from . import accounts, agents, conversations, login, messages, preferences, users
+from .calls import calls_fragment
 from .render import STATIC, page, template_config
 from .session import CsrfRejected, LoginRequired, provide_user
 
@@ -101,6 +102,7 @@ def web_router() -> Router:
         accounts.send_test,
         messages.messages_page,
         messages.message_rows,
+        calls_fragment,
         agents.agents_page,
         agents.agents_body,
         agents.new_token,

@@ -20,6 +20,7 @@ from ..api.schemas import AgentOut
 from ..i18n.catalogue import N_
 from ..i18n.codes import said
 from ..runtime import Server
+from .modem_care import CARE_FIELDS, care_view
 from .render import page
 from .session import UserDep, WebUser, form_of
 
@@ -34,7 +35,7 @@ AGENT_FIELDS = {
     "line_status",
     "line_load",
 }
-LINE_FIELDS = {"type", "line", "up", "at", "detail", "modem", "queue", "last_error"}
+LINE_FIELDS = {"type", "line", "up", "at", "detail", "modem", "queue", "last_error"} | CARE_FIELDS
 MODEM_FIELDS = {
     "manufacturer",
     "model",
@@ -81,6 +82,7 @@ def view(agent: AgentOut) -> dict[str, Any]:
                 "status": status,
                 "modem": modem,
                 "load": loads.get(status["line"]),
+                "care": care_view(status),
                 "other": _others(status, LINE_FIELDS) + _others(modem, MODEM_FIELDS),
             }
         )

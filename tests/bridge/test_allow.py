@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import os
 from pathlib import Path
+from types import ModuleType
 
 import msgspec
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import agent.lines.modem
+import agent.lines.modem_care
 from agent.bridge.allow import AGENT_OWN_KEYS, PUSHED_KEYS, Kind, refusals
 from agent.spool.smslib_line import SmslibConfig
 from agent.spool.smslib_url import sqlalchemy_url
@@ -71,10 +73,16 @@ def test_every_key_a_spool_line_accepts_is_declared(gateway, cls):
     assert set(PUSHED_KEYS[gateway]) == accepted
 
 
-def _keys_read(function: str) -> set[str]:
-    """The string keys `function` in agent/lines/modem.py reads with `.get("key")`."""
-    tree = ast.parse(Path(agent.lines.modem.__file__).read_text())
-    (node,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function]
+def _keys_read(function: str | None, module: ModuleType = agent.lines.modem) -> set[str]:
+    """The string keys `function` (None: the whole module) of `module` reads with
+    `.get("key")`."""
+    tree = ast.parse(Path(module.__file__ or "").read_text())
+    if function is None:
+        node: ast.AST = tree
+    else:
+        (node,) = [
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function
+        ]
     return {
         call.args[0].value
         for call in ast.walk(node)
@@ -91,6 +99,8 @@ def test_every_key_the_modem_lines_read_is_declared():
     modem = _keys_read("_modem_config")
     assert modem and modem <= set(PUSHED_KEYS["modem"])
     assert modem | _keys_read("gammu_line") <= set(PUSHED_KEYS["gammu"])
+    care = _keys_read(None, agent.lines.modem_care)  # recovery, balance, calls
+    assert care and care <= set(PUSHED_KEYS["modem"])
 
 
 def test_the_keys_that_name_places_are_checked():
