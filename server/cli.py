@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from . import logs
 from .db.engine import DatabaseURLError, async_url
 from .keys import ServerKeyError
-from .runtime import open_server
+from .runtime import open_server, prepare_database
 from .settings import DEFAULT_DB, Settings, SettingsError, build, load_file
 
 
@@ -87,7 +87,9 @@ async def serve(settings: Settings) -> None:
     # Imported here so `sms-server --help` stays fast.
     from .app import create_app
 
-    async with open_server(settings, background=False) as server:
+    # The same open_server() the workers' lifespan and the tests use: the web gateways'
+    # background work (resume queued messages, poll inboxes) runs in this process too.
+    async with open_server(settings) as server:
         print_admin_token(server.new_admin_token)
         app = create_app(settings, server)
         config = uvicorn.Config(
@@ -105,8 +107,7 @@ async def serve(settings: Settings) -> None:
 
 async def prepare(settings: Settings) -> None:
     """Migrate and seed once, in the parent, before the workers start (they would race)."""
-    async with open_server(settings, background=False) as server:
-        print_admin_token(server.new_admin_token)
+    print_admin_token(await prepare_database(settings))
 
 
 def serve_workers(settings: Settings) -> None:

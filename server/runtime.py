@@ -64,6 +64,29 @@ class Server:
     logins: LoginThrottle = field(default_factory=LoginThrottle)
 
 
+async def _migrate_and_seed(
+    settings: Settings, engine: AsyncEngine, admin_token: str | None
+) -> tuple[bytes, async_sessionmaker, str | None]:
+    raw_key = keys.load_or_create_key(settings.key_path())
+    await migrate.upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
+    async with sessions.begin() as session:
+        generated = await seed(session, token or None)
+    return raw_key, sessions, generated
+
+
+async def prepare_database(settings: Settings, *, admin_token: str | None = None) -> str | None:
+    """Only migrate and seed (the parent of `--workers N`, before its workers start: they
+    would race). Returns the admin token generated, if one was. Serves nothing, so it
+    starts none of the background work; every serving process opens `open_server`."""
+    engine = make_engine(settings.db)
+    try:
+        return (await _migrate_and_seed(settings, engine, admin_token))[2]
+    finally:
+        await engine.dispose()
+
+
 @contextlib.asynccontextmanager
 async def open_server(
     settings: Settings,
@@ -71,21 +94,16 @@ async def open_server(
     engine: AsyncEngine | None = None,
     gateways: Registry | None = None,
     admin_token: str | None = None,
-    background: bool = True,
 ) -> AsyncIterator[Server]:
-    """Migrate, seed, start the writer; yield the Server; stop it all on the way out.
-    `engine` and `gateways` are for tests and the benchmark. `background=False` (a start
-    that only migrates) leaves queued messages and inbox polling to the next start."""
+    """Migrate, seed, start the writer and the background work (resuming queued web
+    messages, polling inboxes); yield the Server; stop it all on the way out. The shipped
+    entry points and the tests open the server only through here, so they run the same
+    parts. `engine` and `gateways` are for tests and the benchmark."""
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     try:
-        raw_key = keys.load_or_create_key(settings.key_path())
+        raw_key, sessions, generated = await _migrate_and_seed(settings, engine, admin_token)
         box = keys.SecretBox(Fernet(raw_key))
-        await migrate.upgrade(engine)
-        sessions = make_sessionmaker(engine)
-        token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
-        async with sessions.begin() as session:
-            generated = await seed(session, token or None)
         writer = MessageWriter(engine, settings.commit_batch)
         hub = Hub(engine)
         registry = gateways or Registry()
@@ -115,9 +133,9 @@ async def open_server(
         await hub.start()
         await server.applier.start()
         await server.dispatcher.start()
-        server.web = WebGateways(sessions, box, server.states)
+        server.web = WebGateways(sessions, box, server.states, poll_interval=settings.poll_interval)
         try:
-            await server.web.start(server.gateways, engine, background=background)
+            await server.web.start(server.gateways, engine)
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:

@@ -29,6 +29,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "*"): behind them the session cookie is Secure and the login throttle sees the
     # client's address, not the proxy's.
     forwarded_allow_ips: str = "127.0.0.1"
+    # Seconds between polls of the web gateways' inboxes (smsbrana inbox, O2 receive) when
+    # no push arrives.
+    poll_interval: Annotated[float, msgspec.Meta(ge=0.5, le=3600)] = 60.0
 
     def key_path(self) -> Path:
         if self.key_file:
