@@ -4,6 +4,7 @@ through `app.state.server`; nothing lives in module globals."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -24,6 +25,8 @@ from .bootstrap import seed
 from .callers import TokenCache
 from .db import migrate
 from .db.engine import make_engine, make_sessionmaker
+from .events.bell import Bell
+from .events.feed import Pruner
 from .gateways.base import Registry
 from .gateways.web import WebGateways
 from .login_throttle import LoginThrottle
@@ -62,14 +65,16 @@ class Server:
     cookies: Fernet | None = None
     # Failed web logins per client address (slows down password guessing).
     logins: LoginThrottle = field(default_factory=LoginThrottle)
+    # Rings when events commit (events/bell.py): the feed's long polls, the webhooks.
+    bell: Bell = field(default_factory=Bell)
 
 
 async def _migrate_and_seed(
-    settings: Settings, engine: AsyncEngine, admin_token: str | None
+    settings: Settings, engine: AsyncEngine, admin_token: str | None, bell: Bell | None = None
 ) -> tuple[bytes, async_sessionmaker, str | None]:
     raw_key = keys.load_or_create_key(settings.key_path())
     await migrate.upgrade(engine)
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, bell.session_class() if bell else None)
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
     async with sessions.begin() as session:
         generated = await seed(session, token or None)
@@ -102,9 +107,10 @@ async def open_server(
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     try:
-        raw_key, sessions, generated = await _migrate_and_seed(settings, engine, admin_token)
+        bell = Bell()
+        raw_key, sessions, generated = await _migrate_and_seed(settings, engine, admin_token, bell)
         box = keys.SecretBox(Fernet(raw_key))
-        writer = MessageWriter(engine, settings.commit_batch)
+        writer = MessageWriter(engine, settings.commit_batch, on_commit=bell.ring)
         hub = Hub(engine)
         registry = gateways or Registry()
         agent_gateway = AgentGateway(hub)
@@ -126,24 +132,30 @@ async def open_server(
             applier=Applier(sessions),
             dispatcher=Dispatcher(sessions, hub.process_id),
             new_admin_token=generated,
+            bell=bell,
             cookies=Fernet(keys.derive(raw_key, "smsbridge web session")),
         )
         server.dispatcher.fallback = fallback_sender(server)
+        await bell.start(engine)
         await writer.start()
         await hub.start()
         await server.applier.start()
         await server.dispatcher.start()
+        pruner = Pruner(sessions, dt.timedelta(days=settings.event_retention_days))
         server.web = WebGateways(sessions, box, server.states, poll_interval=settings.poll_interval)
         try:
             await server.web.start(server.gateways, engine)
+            pruner.start()
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
+            await pruner.stop()
             await server.web.close()
             await server.dispatcher.stop()
             await server.applier.stop()
             await hub.stop()
             await writer.stop()
+            await bell.stop()
     finally:
         if own_engine:
             await engine.dispose()
