@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from . import logs
 from .agents.endpoint import agent_socket
-from .api import accounts, agents, events, gateways, messages, ops, users
+from .api import accounts, agents, events, gateways, messages, ops, users, webhooks
 from .api.allow import options_for
 from .api.auth import provide_caller, provide_server
 from .api.errors import EXCEPTION_HANDLERS
@@ -48,6 +48,7 @@ ROUTES = [
     gateways.test_account,
     gateways.smsbrana_push,
     events.list_events,
+    *webhooks.ROUTES,
     agent_socket,
 ]
 

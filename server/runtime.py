@@ -35,6 +35,8 @@ from .messages.writer import MessageWriter
 from .metrics import Metrics
 from .routing.fallback import fallback_sender
 from .settings import Settings
+from .webhooks.deliverer import Deliverer
+from .webhooks.store import Policy
 
 log = logging.getLogger("smsbridge.server")
 
@@ -67,6 +69,8 @@ class Server:
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     # Rings when events commit (events/bell.py): the feed's long polls, the webhooks.
     bell: Bell = field(default_factory=Bell)
+    # Sends the webhooks' deliveries (webhooks/deliverer.py).
+    webhooks: Deliverer | None = None
 
 
 async def _migrate_and_seed(
@@ -146,9 +150,24 @@ async def open_server(
         try:
             await server.web.start(server.gateways, engine)
             pruner.start()
+            server.webhooks = Deliverer(
+                sessions,
+                box,
+                bell,
+                hub.process_id,
+                timeout=settings.webhook_timeout,
+                policy=Policy(
+                    settings.webhook_retry_base,
+                    settings.webhook_retry_max,
+                    settings.webhook_retry_for,
+                ),
+            )
+            server.webhooks.start()
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
+            if server.webhooks is not None:
+                await server.webhooks.stop()
             await pruner.stop()
             await server.web.close()
             await server.dispatcher.stop()

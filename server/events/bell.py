@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import asyncpg
 from sqlalchemy import event
@@ -23,12 +24,19 @@ class Bell:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._callbacks: list[Callable[[], None]] = []
         self.rings = 0
 
     def ring(self) -> None:
         self.rings += 1
         rung, self._event = self._event, asyncio.Event()
         rung.set()
+        for callback in self._callbacks:
+            callback()
+
+    def listen(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (quick, not async) at every ring."""
+        self._callbacks.append(callback)
 
     def ticket(self) -> asyncio.Event:
         """Take this before looking for events, then wait on it: a ring in between is

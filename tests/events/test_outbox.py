@@ -125,17 +125,36 @@ async def test_agent_reports_write_their_events(api: Api, server: Server) -> Non
     assert got["message.part"].items() >= {"part": 1, "delivered": True, "status": 0}.items()
 
 
+def _updates_messages(call: ast.Call) -> bool:
+    """Whether `<...>.values(...)` hangs off `update(Message)` (or insert)."""
+    node: ast.AST = call.func
+    while isinstance(node, ast.Attribute | ast.Call):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("update", "insert"):
+            return any(getattr(a, "id", "") == "Message" for a in node.args)
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
 def _state_writers() -> list[str]:
-    """Modules that set a `state` column: `.values(state=...)` or a `"state":` key."""
+    """Modules that set messages.state: `update(Message)...values(state=...)`, or a
+    `"state":` key in a module that works with the Message table."""
     found = []
     for path in sorted((ROOT / "server").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        for node in ast.walk(ast.parse(path.read_text())):
+        source = path.read_text()
+        uses_messages = "Message" in source and "db.tables import" in source
+        for node in ast.walk(ast.parse(source)):
             is_values = isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "values"
-            if is_values and any(k.arg == "state" for k in node.keywords):  # type: ignore[union-attr]
+            if (
+                is_values
+                and any(k.arg == "state" for k in node.keywords)  # type: ignore[union-attr]
+                and _updates_messages(node)  # type: ignore[arg-type]
+            ):
                 found.append(rel)
-            if isinstance(node, ast.Dict) and any(
-                isinstance(k, ast.Constant) and k.value == "state" for k in node.keys
+            if (
+                uses_messages
+                and isinstance(node, ast.Dict)
+                and any(isinstance(k, ast.Constant) and k.value == "state" for k in node.keys)
             ):
                 found.append(rel)
     return sorted(set(found))
