@@ -28,6 +28,14 @@ class _Uvicorn(uvicorn.Server):
     before our own cleanup (writer, engine) runs. Here a signal only asks uvicorn to stop;
     `serve` then returns normally and `sms-server` exits 0."""
 
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        self._on_exit()  # end the long polls first: uvicorn waits for open requests
+        super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         loop = asyncio.get_running_loop()
@@ -102,7 +110,7 @@ async def serve(settings: Settings) -> None:
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
         )
-        await _Uvicorn(config).serve()
+        await _Uvicorn(config, server.bell.close).serve()
 
 
 async def prepare(settings: Settings) -> None:

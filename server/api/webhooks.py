@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from ..runtime import Server
 from ..webhooks import manage
@@ -20,6 +20,11 @@ from ..webhooks.schemas import (
 )
 from .auth import CallerDep, ServerDep, require_admin
 from .errors import AUTH, ApiError, documented
+from .schemas import MAX_ID
+
+# Larger ids cannot exist (INTEGER / BIGINT columns): a 400, not a database error.
+WebhookId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+DeliveryId = Annotated[int, PathParameter(ge=1, le=2**53)]  # exact in a JSON number
 
 
 def own_addresses(server: Server, request: Request[Any, Any, Any]) -> set[tuple[str, int]]:
@@ -60,7 +65,7 @@ async def create_webhook(
     "/api/webhooks",
     summary="List webhooks (admin)",
     security=AUTH,
-    responses=documented(401, 403),
+    responses=documented(400, 401, 403),
 )
 async def list_webhooks(server: ServerDep, caller: CallerDep) -> list[WebhookOut]:
     require_admin(caller)
@@ -72,11 +77,9 @@ async def list_webhooks(server: ServerDep, caller: CallerDep) -> list[WebhookOut
     "/api/webhooks/{webhook_id:int}",
     summary="Read a webhook (admin)",
     security=AUTH,
-    responses=documented(401, 403, 404),
+    responses=documented(400, 401, 403, 404),
 )
-async def read_webhook(
-    server: ServerDep, caller: CallerDep, webhook_id: FromPath[int]
-) -> WebhookOut:
+async def read_webhook(server: ServerDep, caller: CallerDep, webhook_id: WebhookId) -> WebhookOut:
     require_admin(caller)
     try:
         async with server.sessions() as session:
@@ -95,7 +98,7 @@ async def update_webhook(
     server: ServerDep,
     caller: CallerDep,
     request: Request[Any, Any, Any],
-    webhook_id: FromPath[int],
+    webhook_id: WebhookId,
     data: JSONBody[WebhookPatch],
 ) -> WebhookOut:
     require_admin(caller)
@@ -116,9 +119,9 @@ async def update_webhook(
     status_code=204,
     summary="Delete a webhook and its deliveries (admin)",
     security=AUTH,
-    responses=documented(401, 403, 404),
+    responses=documented(400, 401, 403, 404),
 )
-async def delete_webhook(server: ServerDep, caller: CallerDep, webhook_id: FromPath[int]) -> None:
+async def delete_webhook(server: ServerDep, caller: CallerDep, webhook_id: WebhookId) -> None:
     require_admin(caller)
     try:
         async with server.sessions.begin() as session:
@@ -136,7 +139,7 @@ async def delete_webhook(server: ServerDep, caller: CallerDep, webhook_id: FromP
 async def list_deliveries(
     server: ServerDep,
     caller: CallerDep,
-    webhook_id: FromPath[int],
+    webhook_id: WebhookId,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> DeliveryPage:
     require_admin(caller)
@@ -152,10 +155,10 @@ async def list_deliveries(
     status_code=202,
     summary="Send a webhook.test event to this webhook (admin)",
     security=AUTH,
-    responses=documented(401, 403, 404),
+    responses=documented(400, 401, 403, 404),
 )
 async def test_webhook(
-    server: ServerDep, caller: CallerDep, webhook_id: FromPath[int]
+    server: ServerDep, caller: CallerDep, webhook_id: WebhookId
 ) -> dict[str, int]:
     require_admin(caller)
     try:
@@ -173,10 +176,10 @@ async def test_webhook(
     status_code=202,
     summary="Send a delivery again now, with the same webhook-id (admin)",
     security=AUTH,
-    responses=documented(401, 403, 404),
+    responses=documented(400, 401, 403, 404),
 )
 async def redeliver(
-    server: ServerDep, caller: CallerDep, webhook_id: FromPath[int], delivery_id: FromPath[int]
+    server: ServerDep, caller: CallerDep, webhook_id: WebhookId, delivery_id: DeliveryId
 ) -> dict[str, int]:
     require_admin(caller)
     try:

@@ -26,6 +26,13 @@ class Bell:
         self._listener: asyncpg.Connection | None = None
         self._callbacks: list[Callable[[], None]] = []
         self.rings = 0
+        # Set when the server is stopping: long polls answer at once instead of holding
+        # the graceful shutdown for up to a minute.
+        self.closing = False
+
+    def close(self) -> None:
+        self.closing = True
+        self.ring()
 
     def ring(self) -> None:
         self.rings += 1

@@ -83,7 +83,7 @@ async def page(
             return EventPage([to_out(e) for e in rows], str(last))
         after = max(after or 0, top)
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or bell.closing:
             return EventPage([], str(after))
         await bell.wait(ticket, min(left, RECHECK))
 
