@@ -79,9 +79,12 @@ class Deliverer:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        # Outcomes already in hand are kept; the cancelled ones go again after the lease.
+        # Outcomes already in hand are kept; the cancelled attempts' leases are given back
+        # so the next process (a restart) tries them at once, not after the lease.
         with contextlib.suppress(Exception):
             await self._flush()
+            async with self._sessions.begin() as session:
+                await store.release(session, self._owner)
         await self._client.aclose()
 
     async def _run(self) -> None:

@@ -161,6 +161,15 @@ async def claim(
     return out
 
 
+async def release(session: AsyncSession, owner: str) -> None:
+    """Give back every lease `owner` holds (it is stopping)."""
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.lease_owner == owner, WebhookDelivery.state == PENDING)
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
 async def next_due(session: AsyncSession) -> dt.datetime | None:
     """When the earliest pending delivery of an active webhook falls due."""
     when = (
