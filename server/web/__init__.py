@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
 from ..api.errors import ApiError
-from . import accounts, agents, login, messages, users
+from . import accounts, agents, login, messages, users, webhooks
 from .render import STATIC, page, template_config
 from .session import CsrfRejected, LoginRequired, provide_user
 
@@ -98,6 +98,7 @@ def web_router() -> Router:
         users.users_page,
         users.create_user,
         users.set_password,
+        *webhooks.HANDLERS,
         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
     ]
     return Router(
