@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 from sqlalchemy import ColumnElement, delete, func, select
@@ -41,12 +42,13 @@ class CursorGone(Exception):
     """The cursor is older than the retention: events after it were deleted."""
 
 
-def payload(seq_row: Event) -> bytes:
+def payload(seq_row: Any) -> bytes:
     """An event as the feed and the webhooks send it."""
     return msgspec.json.encode(to_out(seq_row))
 
 
-def to_out(e: Event) -> EventOut:
+def to_out(e: Any) -> EventOut:
+    """`e`: an Event, or a row with its id, type, time and data."""
     return EventOut(e.id, e.type, utc(e.time) or e.time, msgspec.Raw(e.data.encode()))
 
 
