@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -125,11 +125,17 @@ async def claim(
         n = free.get(hook_id, default_free)
         if n <= 0:
             continue
-        blocked = exists().where(
-            earlier.webhook_id == D.webhook_id,
-            earlier.subject == D.subject,
-            earlier.state == PENDING,
-            earlier.id < D.id,
+        # The head of its subject's chain: no earlier pending delivery of the same subject.
+        # A correlated min() (one index lookup per candidate), not NOT EXISTS: PostgreSQL
+        # planned that as an anti-join filtering every pending row against every other.
+        head = (
+            select(func.min(earlier.id))
+            .where(
+                earlier.webhook_id == D.webhook_id,
+                earlier.subject == D.subject,
+                earlier.state == PENDING,
+            )
+            .scalar_subquery()
         )
         due = (
             select(D.id)
@@ -138,7 +144,7 @@ async def claim(
                 D.state == PENDING,
                 D.next_at <= at,
                 or_(D.lease_until.is_(None), D.lease_until < at),
-                ~blocked,
+                D.id == head,
             )
             .order_by(D.id)
             .limit(n)
