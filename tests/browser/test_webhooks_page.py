@@ -52,9 +52,13 @@ async def test_webhooks_are_created_tested_redelivered_and_deleted(
             await expect(page.get_by_role("status")).to_contain_text("webhook.test")
             # The first attempt got a 500, the retry a 200: both are listed.
             await eventually(lambda: len(receiver.accepted()) == 1, 10, "test event delivered")
-            await page.reload()
             row = page.locator("#deliveries tbody tr").first
-            await expect(row).to_contain_text("delivered")
+
+            async def recorded() -> bool:  # the outcome is stored just after the answer
+                await page.reload()
+                return "delivered" in (await row.text_content() or "")
+
+            await eventually(recorded, 10, "the attempt recorded", interval=0.2)
             await expect(row.locator("ol.attempts li")).to_have_count(2)
             await expect(row.locator("ol.attempts li").first).to_contain_text("500")
             await shoot(page, screenshots, "webhook")
