@@ -101,14 +101,13 @@ def serve(db: str, port: int, key_file: str, workers: int) -> None:
     import msgspec
     import uvicorn
 
-    from server.runtime import open_server
+    from server.runtime import prepare_database
     from server.settings import Settings
 
     settings = Settings(db=db, port=port, key_file=key_file, log_level="warning")
 
     async def prepare() -> None:  # migrate and seed once, before the workers start
-        async with open_server(settings, admin_token=TOKEN):
-            pass
+        await prepare_database(settings, admin_token=TOKEN)
 
     run_loop(prepare)
     os.environ[BENCH_SETTINGS_ENV] = msgspec.json.encode(settings).decode()

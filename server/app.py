@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from . import logs
 from .agents.endpoint import agent_socket
-from .api import accounts, agents, gateways, messages, ops, users
+from .api import accounts, agents, events, gateways, messages, ops, users, webhooks
 from .api.allow import options_for
 from .api.auth import provide_caller, provide_server
 from .api.calls import list_calls
@@ -52,6 +52,8 @@ ROUTES = [
     gateways.account_credit,
     gateways.test_account,
     gateways.smsbrana_push,
+    events.list_events,
+    *webhooks.ROUTES,
     agent_socket,
     list_calls,
 ]

@@ -1,5 +1,5 @@
 """Incoming calls that modem lines hung up (issue 17): stored from the agent's CallMissed
-events, listed by GET /api/calls. The events feed turns them into CRM events later."""
+events, listed by GET /api/calls, and a call.missed event for the CRM (events/agents.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge import protocol as p
 
 from .db.tables import Account, AccountLine, Agent, Call, utc, utcnow
+from .events import agents as agent_events
 
 
 async def store_call(session: AsyncSession, agent: Agent, event: p.CallMissed) -> Call:
@@ -31,6 +32,7 @@ async def store_call(session: AsyncSession, agent: Agent, event: p.CallMissed) -
     )
     session.add(call)
     await session.flush()
+    await agent_events.call_missed(session, agent, event, account_id)
     return call
 
 

@@ -22,7 +22,7 @@ from . import logs
 from .bootstrap import WeakAdminToken
 from .db.engine import DatabaseURLError, async_url
 from .keys import ServerKeyError
-from .runtime import open_server
+from .runtime import open_server, prepare_database
 from .settings import DEFAULT_DB, Settings, SettingsError, build, load_file
 
 
@@ -30,6 +30,14 @@ class _Uvicorn(uvicorn.Server):
     """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which kills the process
     before our own cleanup (writer, engine) runs. Here a signal only asks uvicorn to stop;
     `serve` then returns normally and `sms-server` exits 0."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        self._on_exit()  # end the long polls first: uvicorn waits for open requests
+        super().handle_exit(sig, frame)  # type: ignore[arg-type]
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -90,7 +98,9 @@ async def serve(settings: Settings) -> None:
     # Imported here so `sms-server --help` stays fast.
     from .app import create_app
 
-    async with open_server(settings, background=False) as server:
+    # The same open_server() the workers' lifespan and the tests use: the web gateways'
+    # background work (resume queued messages, poll inboxes) runs in this process too.
+    async with open_server(settings) as server:
         print_admin_token(server.new_admin_token)
         app = create_app(settings, server)
         config = uvicorn.Config(
@@ -104,13 +114,12 @@ async def serve(settings: Settings) -> None:
             forwarded_allow_ips=settings.forwarded_allow_ips,
             ws_max_size=MAX_FRAME_BYTES,  # a bigger frame is refused before it is read whole
         )
-        await _Uvicorn(config).serve()
+        await _Uvicorn(config, server.bell.close).serve()
 
 
 async def prepare(settings: Settings) -> None:
     """Migrate and seed once, in the parent, before the workers start (they would race)."""
-    async with open_server(settings, background=False) as server:
-        print_admin_token(server.new_admin_token)
+    print_admin_token(await prepare_database(settings))
 
 
 def serve_workers(settings: Settings) -> None:

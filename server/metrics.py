@@ -75,6 +75,30 @@ class Metrics:
             registry=self.registry,
         )
         self.modem = ModemMetrics(self.registry)  # modem lines' care (server/modem_metrics.py)
+        # Webhooks (server/webhooks/): attempts by result, what waits, endpoints by status.
+        self.webhook_deliveries = Gauge(
+            "smsbridge_webhook_deliveries_total",
+            "Webhook attempts by result since this process started (delivered, retry, "
+            "gave_up, gone)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.webhook_backlog = Gauge(
+            "smsbridge_webhook_backlog",
+            "Webhook deliveries not yet delivered",
+            registry=self.registry,
+        )
+        self.webhook_oldest = Gauge(
+            "smsbridge_webhook_oldest_undelivered_seconds",
+            "Age of the oldest event not yet delivered to an active webhook",
+            registry=self.registry,
+        )
+        self.webhooks = Gauge(
+            "smsbridge_webhooks",
+            "Webhooks by status (ok, failing, disabled)",
+            ["status"],
+            registry=self.registry,
+        )
 
     def refused(self, agent: str, reason: str) -> None:
         self.agent_refused.labels(agent, reason).inc()

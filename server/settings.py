@@ -45,6 +45,19 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         if not is_zone(self.time_zone):
             raise ValueError(f"time_zone: {self.time_zone!r} is not a known IANA time zone")
 
+    # Seconds between polls of the web gateways' inboxes (smsbrana inbox, O2 receive) when
+    # no push arrives.
+    poll_interval: Annotated[float, msgspec.Meta(ge=0.5, le=3600)] = 60.0
+    # Events (GET /api/events, webhooks) are kept this many days; an older cursor is a 410.
+    event_retention_days: Annotated[float, msgspec.Meta(gt=0)] = 7.0
+    # Webhooks: seconds to wait for an answer; retries back off from `retry_base` doubling
+    # up to `retry_max` (with jitter) until `retry_for` seconds after the first attempt,
+    # then the delivery is given up and its endpoint marked failing.
+    webhook_timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
+    webhook_retry_base: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    webhook_retry_max: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
+    webhook_retry_for: Annotated[float, msgspec.Meta(gt=0)] = 3 * 24 * 3600.0
+
     def key_path(self) -> Path:
         if self.key_file:
             return Path(self.key_file)

@@ -30,6 +30,7 @@ from bridge.server_session import (
 )
 
 from ..db.tables import Agent
+from ..events import agents as agent_events
 from ..ratelimit import Bucket
 from ..tokens import hash_token
 from . import store
@@ -185,6 +186,7 @@ class AgentConnection:
         self.kinds = {line.name: line.kind for line in hello.lines}
         self.server.hub.attach(self.agent.name, self.wake)
         async with self.server.sessions.begin() as session:
+            await agent_events.connecting(session, self.agent, self.id)
             await store.set_connection(session, self.agent.id, self.id)
             # Leases its earlier connection held (here or on another replica) are stale:
             # those jobs go to it again now (its outbox drops what it already has).
@@ -201,6 +203,7 @@ class AgentConnection:
         with contextlib.suppress(Exception):
             async with self.server.sessions.begin() as session:
                 await store.release_leases(session, self.server.dispatcher.owner, self.agent.name)
+                await agent_events.disconnecting(session, self.agent, self.id)
                 await store.drop_connection(session, self.agent.id, self.id)
         log.info("agent %s disconnected", self.agent.name)
 

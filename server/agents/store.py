@@ -19,9 +19,10 @@ from ..accounts.config import stored_values
 from ..accounts.lines import account_lines
 from ..calls import store_call
 from ..db.tables import Account, AccountLine, Agent, AgentEvent, AgentLine, Message, PartReport
+from ..events import agents as agent_events
 from ..keys import SecretBox
+from ..messages import changes
 from ..messages.inbound import store_inbound
-from ..messages.states import advance
 from ..routing.store import line_key
 
 log = logging.getLogger("smsbridge.server.agents")
@@ -85,17 +86,7 @@ async def release_leases(session: AsyncSession, owner: str | None, agent: str) -
 
 async def jobs_acked(session: AsyncSession, acks: list[p.JobAck], owner: str) -> None:
     accepted = [a.id for a in acks if a.accepted]
-    if accepted:
-        await session.execute(
-            update(Message)
-            .where(Message.id.in_(accepted), Message.state == MessageState.QUEUED.value)
-            .values(
-                state=MessageState.DISPATCHED.value,
-                dispatched_at=now(),
-                lease_owner=None,
-                lease_until=None,
-            )
-        )
+    await changes.dispatched(session, accepted, now())
     for ack in acks:
         if not ack.accepted:
             # Refused (outbox or disk full): it stays queued; the lease keeps it back a while.
@@ -133,7 +124,7 @@ async def _advance(
     reason: str | None = None,
     detail: str | None = None,
 ) -> None:
-    await session.execute(advance(message_id, state, at, reason, detail))
+    await changes.advance(session, message_id, state, at, reason, detail)
 
 
 async def apply_event(
@@ -159,10 +150,10 @@ async def apply_event(
                 await _part(session, event.job_id, ref.part, None, None)
             await _delivered_if_whole(session, event.job_id, event.at)
         case p.Delivered() if event.final and event.delivered:
-            await _part(session, event.job_id, event.part, True, event.status)
+            await _part(session, event.job_id, event.part, True, event.status, event.at)
             await _delivered_if_whole(session, event.job_id, event.at)
         case p.Delivered() if event.final:
-            await _part(session, event.job_id, event.part, False, event.status)
+            await _part(session, event.job_id, event.part, False, event.status, event.at)
             await _advance(
                 session,
                 event.job_id,
@@ -188,8 +179,9 @@ async def apply_event(
                 )
             ).scalar()
             if account is not None:
-                message = await store_inbound(session, account, event.sender, event.text, event.at)
-                message.line = line_key(agent.name, event.line)  # replies go out on it
+                # Replies go out on the line it came on.
+                line = line_key(agent.name, event.line)
+                await store_inbound(session, account, event.sender, event.text, event.at, line=line)
             else:
                 # Kept all the same, unattached: an inbound SMS is never thrown away.
                 log.warning("agent %s: SMS on unknown line %s kept", agent.name, event.line)
@@ -206,7 +198,12 @@ async def apply_event(
 
 
 async def _part(
-    session: AsyncSession, message_id: str, part: int, delivered: bool | None, status: int | None
+    session: AsyncSession,
+    message_id: str,
+    part: int,
+    delivered: bool | None,
+    status: int | None,
+    at: dt.datetime | None = None,
 ) -> None:
     """Record a part as sent (delivered None) or finally reported; a report is never
     overwritten by the later news that the part was sent."""
@@ -217,6 +214,7 @@ async def _part(
     if delivered is None:
         await session.execute(stmt.on_conflict_do_nothing())
     else:
+        await changes.part_reported(session, message_id, part, delivered, status, at or now())
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["message_id", "part"],
@@ -246,6 +244,7 @@ async def _delivered_if_whole(session: AsyncSession, message_id: str, at: dt.dat
 
 
 async def save_line_status(session: AsyncSession, agent: Agent, status: p.LineStatus) -> None:
+    await agent_events.line_status(session, agent, status)
     insert = _UPSERT[session.bind.dialect.name]
     body = msgspec.json.encode(status).decode()
     stmt = insert(AgentLine).values(

@@ -110,6 +110,7 @@ _MEANING = {
     404: "No such thing, or not visible to the caller",
     409: "Conflicts with what exists (a taken name, a reused Idempotency-Key)",
     422: "Well-formed but not acceptable (bad number, config, too long, unknown reference)",
+    410: "Gone: the events after this cursor are past the retention",
     429: "Too many requests from this client (or for this account): try again later",
 }
 

@@ -18,6 +18,8 @@ from sms.model import Direction, MessageState
 from ..db.tables import Agent, Message
 from ..metrics import CONTENT_TYPE
 from ..routing.load import line_loads
+from ..webhooks.schemas import WebhookIn, WebhookPatch
+from ..webhooks.store import fill_metrics
 from .auth import ServerDep, unauthorized
 from .errors import ApiError, forbidden
 from .schemas import REQUEST_BODIES, Health
@@ -89,6 +91,8 @@ async def metrics(server: ServerDep, request: Request[Any, Any, Any]) -> Respons
                 select(func.count()).select_from(Agent).where(Agent.connection.is_not(None))
             )
         ).scalar_one()
+        results = server.webhooks.results if server.webhooks is not None else {}
+        await fill_metrics(session, m, results)
     m.messages.clear()
     m.queue_depth.clear()
     for direction, state, gateway, n in counts:
@@ -118,7 +122,7 @@ async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
     # Request bodies refuse unknown fields (a typo like "defualt" must not pass silently);
     # Litestar does not carry msgspec's forbid_unknown_fields into the schema, so say it here.
     schemas = spec.get("components", {}).get("schemas", {})
-    for body in REQUEST_BODIES:
+    for body in (*REQUEST_BODIES, WebhookIn, WebhookPatch):
         if body.__name__ in schemas:
             schemas[body.__name__]["additionalProperties"] = False
     return spec

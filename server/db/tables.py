@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -234,3 +235,86 @@ class Call(Base):
     stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (Index("ix_calls_at", "at"),)
+
+
+class Event(Base):
+    """The transactional outbox of what happened (server/events/): written in the same
+    transaction as the change it reports. `seq` is the feed's cursor; event writers take a
+    lock first (events/outbox.py), so seq order is commit order and a cursor never skips
+    an event that commits late. The visibility columns copy the message's (sharing modes,
+    as GET /api/messages); events without a message are the admins'."""
+
+    __tablename__ = "events"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)  # "evt_...", the webhook-id
+    type: Mapped[str] = mapped_column(String(40))
+    time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Events of one subject (a message, an agent, a line) reach a webhook in order.
+    subject: Mapped[str] = mapped_column(String(220))
+    message_id: Mapped[str | None] = mapped_column(String(32))
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    direction: Mapped[str | None] = mapped_column(String(3))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    visible_to: Mapped[int | None] = mapped_column(Integer)
+    sharing: Mapped[str | None] = mapped_column(String(16))
+    data: Mapped[str] = mapped_column(Text)  # JSON object
+
+
+class Webhook(Base):
+    """An endpoint of the CRM that is sent every event of its types (server/webhooks/)."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[str] = mapped_column(Text)  # comma-separated types, or "*"
+    secret: Mapped[bytes] = mapped_column(LargeBinary)  # sealed under the server key
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # ok, failing (a delivery gave up after the retry period), disabled (answered 410)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    status_detail: Mapped[str | None] = mapped_column(Text)
+    # The last event seq copied into its deliveries.
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook, until delivered (or given up). It carries its payload, so
+    it outlives the event's retention; redelivery keeps `event_id` (the webhook-id)."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(220))
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    next_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The process attempting it now, and until when (then another may).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "webhook_id", "state", "next_at"),
+        Index("ix_webhook_deliveries_subject", "webhook_id", "subject", "state"),
+    )
+
+
+class WebhookAttempt(Base):
+    """Every attempt of a delivery: when, the answer's status (None: no answer), how long it
+    took, the first 200 bytes of the answer or what went wrong."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    response: Mapped[str] = mapped_column(Text, default="")

@@ -46,6 +46,8 @@ class WebGateways:
         sessions: async_sessionmaker,
         box: SecretBox,
         states: StateSink,
+        *,
+        poll_interval: float = 60.0,
     ) -> None:
         self._sessions = sessions
         self._box = box
@@ -53,10 +55,14 @@ class WebGateways:
         self._clients: list[LazyClient] = []
         self._leadership: Leadership | None = None
         self.smsbrana = SmsbranaGateway(self._client(), self.records)
-        self.smsbrana_inbox = inbox_poller(sessions, box, self.records, self.smsbrana.client)
+        self.smsbrana_inbox = inbox_poller(
+            sessions, box, self.records, self.smsbrana.client, interval=poll_interval
+        )
         self.url = UrlGateway(self._client(), self.records)
         self.o2 = O2Gateway(self.records)
-        self.o2_receive = receive_poller(sessions, box, self.records, self.o2)
+        self.o2_receive = receive_poller(
+            sessions, box, self.records, self.o2, interval=poll_interval
+        )
 
     def _client(self) -> LazyClient:
         client = LazyClient()
@@ -74,14 +80,10 @@ class WebGateways:
             if isinstance(registry.get(gateway), Holding):
                 registry.replace(gateway, impl)
 
-    async def start(
-        self, registry: Registry, engine: AsyncEngine | None = None, *, background: bool = True
-    ) -> None:
-        """Register the gateways; with `background`, and when this process leads (see
-        leader.py), also hand over what is still queued and start polling."""
+    async def start(self, registry: Registry, engine: AsyncEngine | None = None) -> None:
+        """Register the gateways, start polling, and when this process leads (see
+        leader.py) hand over what is still queued."""
         self.register(registry)
-        if not background:
-            return
         rounds = RoundLock(engine)
         self.smsbrana_inbox.round_lock = self.o2_receive.round_lock = rounds
         leads = True

@@ -14,6 +14,7 @@ from sms.phone import PhoneNumberError, normalize
 from sms.segment import segment
 
 from ..db.tables import Account, Message
+from . import changes
 
 
 async def reader_for(session: AsyncSession, account: Account, sender: str) -> int | None:
@@ -50,9 +51,11 @@ async def store_inbound(
     *,
     gateway: str | None = None,
     detail: str | None = None,
+    line: str | None = None,
 ) -> Message:
-    """Store an incoming SMS. `account` None: it came on a line no account names; it is
-    kept all the same (admins see it), with `gateway` and a `detail` that says where."""
+    """Store an incoming SMS and its `message.received` event. `account` None: it came on
+    a line no account names; it is kept all the same (admins see it), with `gateway` and a
+    `detail` that says where. `line`: the agent line it came on (replies go out on it)."""
     try:
         peer = normalize(sender).value
     except PhoneNumberError:
@@ -72,8 +75,10 @@ async def store_inbound(
         sharing=account.sharing if account else Sharing.PRIVATE.value,
         visible_to=await reader_for(session, account, peer) if account else None,
         detail=detail,
+        line=line,
         created_at=received_at or dt.datetime.now(dt.UTC),
     )
     session.add(message)
     await session.flush()
+    await changes.received(session, message)
     return message

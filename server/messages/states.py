@@ -33,7 +33,7 @@ _STAMP = {
 }
 
 
-def advance(
+def advance_statement(
     message_id: str,
     target: MessageState,
     at: dt.datetime,
@@ -41,7 +41,8 @@ def advance(
     detail: str | None = None,
 ) -> Update:
     """The UPDATE that moves a message to `target`, stamped `at`, and does nothing to one
-    already past it. It also ends any job lease: the job is settled."""
+    already past it. It also ends any job lease: the job is settled. Only
+    messages/changes.py runs it, with the event of the change."""
     if target not in _FROM:
         raise ValueError(f"a gateway cannot report {target!r} for an outbound message")
     values: dict[str, object] = {
@@ -67,11 +68,14 @@ class StateRecorder:
     async def report(
         self, message_id: str, state: str, reason: str | None = None, detail: str | None = None
     ) -> None:
+        from . import changes  # changes imports this module's statement
+
         target = MessageState(state)
-        statement = advance(message_id, target, dt.datetime.now(dt.UTC), reason, detail)
         async with self._sessions.begin() as session:
-            result = await session.execute(statement)
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+            changed = await changes.advance(
+                session, message_id, target, dt.datetime.now(dt.UTC), reason, detail
+            )
+        if not changed:
             log.info(
                 "ignored report %s for message %s (unknown or already past it)", target, message_id
             )

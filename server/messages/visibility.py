@@ -8,6 +8,8 @@ reader; `private` → the owner; `reply-to-sender` → the user who last wrote t
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, or_, true
 
 from sms.model import Direction, Sharing
@@ -15,14 +17,19 @@ from sms.model import Direction, Sharing
 from ..db.tables import Message
 
 
-def visible_to(user_id: int, *, admin: bool, reader: bool) -> ColumnElement[bool]:
+def visible_to(
+    user_id: int, *, admin: bool, reader: bool, table: Any = Message
+) -> ColumnElement[bool]:
+    """`table`: Message, or Event (events copy these columns from their message; an
+    event with no direction, of an agent or a line, is for admins only)."""
     if admin:
         return true()
-    own_outbound = and_(Message.direction == Direction.OUT.value, Message.user_id == user_id)
+    t = table
+    own_outbound = and_(t.direction == Direction.OUT.value, t.user_id == user_id)
     if not reader:
         return own_outbound
     inbound = and_(
-        Message.direction == Direction.IN.value,
-        or_(Message.sharing == Sharing.ALL.value, Message.visible_to == user_id),
+        t.direction == Direction.IN.value,
+        or_(t.sharing == Sharing.ALL.value, t.visible_to == user_id),
     )
     return or_(own_outbound, inbound)

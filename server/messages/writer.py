@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..db.tables import Message
+from . import changes
 
 log = logging.getLogger("smsbridge.server.writer")
 
@@ -32,8 +34,15 @@ class WriterStopped(RuntimeError):
 
 
 class MessageWriter:
-    def __init__(self, engine: AsyncEngine, batch_max: int = 512) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        batch_max: int = 512,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
+        # Told after each commit (its rows' message.queued events are in it): the bell.
+        self._on_commit = on_commit or (lambda: None)
         self._batch_max = batch_max
         self._queue: asyncio.Queue[tuple[Row, asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -86,8 +95,10 @@ class MessageWriter:
     async def _write(self, batch: list[tuple[Row, asyncio.Future[None]]]) -> None:
         try:
             conn = await self._connection()
+            rows = [row for row, _ in batch]
             async with conn.begin():
-                await conn.execute(_INSERT, [row for row, _ in batch])
+                await conn.execute(_INSERT, rows)
+                await changes.queued(conn, rows)
         except IntegrityError:
             # One bad row (a racing Idempotency-Key) must not fail its neighbours: retry
             # each alone so only the offender gets the error.
@@ -103,6 +114,7 @@ class MessageWriter:
             return
         self.batches += 1
         self.rows += len(batch)
+        self._on_commit()
         for _, fut in batch:
             if not fut.done():
                 fut.set_result(None)
@@ -124,6 +136,7 @@ class MessageWriter:
             conn = await self._connection()
             async with conn.begin():
                 await conn.execute(_INSERT, [row])
+                await changes.queued(conn, [row])
         except Exception as exc:
             if not isinstance(exc, IntegrityError):  # anything else may have broken it
                 await self._drop_connection()
@@ -132,5 +145,6 @@ class MessageWriter:
             return
         self.batches += 1
         self.rows += 1
+        self._on_commit()
         if not fut.done():
             fut.set_result(None)

@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from ..api.errors import ApiError
 from ..i18n.catalogue import N_
 from ..i18n.codes import Said, said, said_error
-from . import accounts, agents, conversations, login, messages, preferences, users
+from . import accounts, agents, conversations, login, messages, preferences, users, webhooks
 from .calls import calls_fragment
 from .render import STATIC, page, template_config
 from .session import CsrfRejected, LoginRequired, provide_user
@@ -118,6 +118,7 @@ def web_router() -> Router:
         conversations.conversation_thread,
         conversations.reply,
         preferences.save_settings,
+        *webhooks.HANDLERS,
         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
     ]
     return Router(

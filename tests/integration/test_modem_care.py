@@ -43,3 +43,9 @@ async def test_the_balance_shows_and_warns_and_a_call_is_rejected_and_listed(tmp
             ("+420603123456", "GSM1", "GSM1")
         ]
         assert system.modem.calls_hung_up == ["+420603123456"]  # hung up once, not per ring
+        # Both reach the CRM as events (the feed; webhooks send the same rows).
+        feed = await system.http.get("/api/events?types=call.missed,line.balance_low")
+        events = {e["type"]: e["data"] for e in feed.json()["events"]}
+        assert events["call.missed"]["from"] == "+420603123456"
+        assert events["call.missed"]["line"] == "GSM1" and events["call.missed"]["account"]
+        assert events["line.balance_low"] == {"agent": "care", "line": "GSM1", "balance": 42.5}

@@ -28,6 +28,7 @@ OPEN = {
     ("GET", "/static/{file_path:path}"),
     ("GET", "/api/accounts"),
     ("GET", "/api/messages"),
+    ("GET", "/api/events"),  # the events they may see, as /api/messages (none)
     ("POST", "/api/gateways/smsbrana/push"),
     ("GET", "/login"),
     ("POST", "/login"),
@@ -62,6 +63,7 @@ def body_for(method: str, path: str, account: int) -> dict[str, object]:
     bodies: dict[tuple[str, str], dict[str, object]] = {
         ("POST", "/api/users"): {"name": "mallory2", "rights": ["admin"]},
         ("POST", "/api/agents"): {"name": "evil"},
+        ("POST", "/api/webhooks"): {"url": "https://crm.example/hook", "events": ["*"]},
         ("POST", "/api/accounts"): {"name": "Evil", "gateway": "url", "config": URL_CONFIG},
         ("PATCH", "/api/accounts/{account_id:int}"): {"name": "renamed"},
         ("POST", "/api/messages"): {"to": "+420774884138", "text": "x", "account": account},
