@@ -31,6 +31,7 @@ from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
 from .routing.fallback import fallback_sender
+from .routing.schedule import Scheduler
 from .settings import Settings
 
 log = logging.getLogger("smsbridge.server")
@@ -62,6 +63,8 @@ class Server:
     cookies: Fernet | None = None
     # Failed web logins per client address (slows down password guessing).
     logins: LoginThrottle = field(default_factory=LoginThrottle)
+    # Turns scheduled messages queued when their time comes (routing/schedule.py).
+    scheduler: Scheduler | None = None
 
 
 @contextlib.asynccontextmanager
@@ -111,16 +114,21 @@ async def open_server(
             cookies=Fernet(keys.derive(raw_key, "smsbridge web session")),
         )
         server.dispatcher.fallback = fallback_sender(server)
+        server.dispatcher.time_zone = settings.time_zone
         await writer.start()
         await hub.start()
         await server.applier.start()
         await server.dispatcher.start()
         server.web = WebGateways(sessions, box, server.states)
+        server.scheduler = Scheduler(sessions, server.accounts, server.gateways, settings.time_zone)
         try:
             await server.web.start(server.gateways, engine, background=background)
+            if background:
+                await server.scheduler.start()
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
+            await server.scheduler.stop()
             await server.web.close()
             await server.dispatcher.stop()
             await server.applier.stop()

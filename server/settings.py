@@ -29,6 +29,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "*"): behind them the session cookie is Secure and the login throttle sees the
     # client's address, not the proxy's.
     forwarded_allow_ips: str = "127.0.0.1"
+    # The time zone of an account's quiet_hours when it names none (IANA name).
+    time_zone: str = "Europe/Prague"
 
     def key_path(self) -> Path:
         if self.key_file:

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
@@ -26,6 +26,8 @@ from ..messages.visibility import visible_to
 from ..runtime import Server
 from .auth import Caller, CallerDep, ServerDep
 from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, unprocessable
+from .message_control import Control, control
+from .message_filters import WithCsv, csv_response, filtered
 from .schemas import (
     MAX_ID,
     Accepted,
@@ -38,6 +40,7 @@ from .schemas import (
 )
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
+PRIORITY_NAMES = {0: "high", 1: "normal", 2: "bulk"}
 log = logging.getLogger("smsbridge.server.messages")
 
 
@@ -146,6 +149,8 @@ async def send(
     gateway = account.gateway
     comp = compose(data.text, strip=account.strip_diacritics, gateway=gateway)
     check_fits(comp, gateway)
+    now = dt.datetime.now(dt.UTC)
+    ctl = control_of(server, data, account, now)
     message_id = uuid.uuid4().hex
     row = {
         "id": message_id,
@@ -160,7 +165,8 @@ async def send(
         "state": MessageState.QUEUED.value,
         "idempotency_key": idempotency_key,
         "request_hash": digest,
-        "created_at": dt.datetime.now(dt.UTC),
+        "created_at": now,
+        **ctl.columns(),
     }
     try:
         await server.writer.insert(row)
@@ -169,6 +175,10 @@ async def send(
         if idempotency_key and (first := await replay(server, caller, idempotency_key, digest)):
             return first
         raise
+    if ctl.state is not MessageState.QUEUED:
+        if server.scheduler is not None:
+            server.scheduler.want()
+        return Accepted(message_id, ctl.state, comp.parts)
     job = Job(
         id=message_id,
         account_id=account.id,
@@ -185,6 +195,22 @@ async def send(
         # gateway's failure is the operator's to see, not the caller's to retry.
         log.exception("gateway %s refused message %s at hand-off", gateway, message_id)
     return Accepted(message_id, MessageState.QUEUED, comp.parts)
+
+
+def control_of(server: Server, data: SendIn, account: AccountView, now: dt.datetime) -> Control:
+    return control(
+        send_at=data.send_at,
+        valid_until=data.valid_until,
+        ttl=data.ttl,
+        priority=data.priority,
+        sender=data.sender,
+        flash=data.flash,
+        category=data.category,
+        gateway=account.gateway,
+        config=account.config,
+        default_zone=server.settings.time_zone,
+        now=now,
+    )
 
 
 @post(
@@ -225,6 +251,8 @@ def parse_time(name: str, raw: str) -> dt.datetime:
 
 # A part with no report of its own follows the message's state as far as it can tell.
 _PART_FROM_MESSAGE = {
+    MessageState.SCHEDULED.value: "pending",
+    MessageState.CANCELLED.value: "unknown",
     MessageState.QUEUED.value: "pending",
     MessageState.DISPATCHED.value: "pending",
     MessageState.SENT.value: "sent",
@@ -286,6 +314,12 @@ def to_out(m: Message, reports: Sequence[PartReport] = ()) -> MessageOut:
         part_states=part_states(m, reports),
         line=m.line,
         route=m.route,
+        send_at=utc(m.send_at),
+        valid_until=utc(m.valid_until),
+        priority=PRIORITY_NAMES.get(m.priority, "normal"),  # type: ignore[arg-type]
+        sender=m.sender,
+        flash=bool(m.flash),
+        category=m.category,
     )
 
 
@@ -317,7 +351,8 @@ async def read_message(
     "/api/messages",
     summary="List messages, oldest first, a page at a time",
     security=AUTH,
-    responses=documented(400, 401),
+    responses=documented(400, 401, 422),
+    operation_class=WithCsv,
 )
 async def list_messages(
     server: ServerDep,
@@ -339,8 +374,29 @@ async def list_messages(
         QueryParameter(description="the `next` of the previous page", pattern=r"^[0-9]{1,18}$"),
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    to: Annotated[
+        str | None, QueryParameter(description="outbound to this number", max_length=64)
+    ] = None,
+    from_: Annotated[
+        str | None,
+        QueryParameter(name="from", description="inbound from this number", max_length=64),
+    ] = None,
+    q: Annotated[
+        str | None, QueryParameter(description="the text contains this", max_length=200)
+    ] = None,
+    until: Annotated[
+        str | None,
+        QueryParameter(
+            description="only messages created before this ISO 8601 time",
+            schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    format: Annotated[
+        Literal["json", "csv"], QueryParameter(description="csv: the page as CSV")
+    ] = "json",
 ) -> MessagePage:
     query = select(Message).where(visible(caller))
+    query = filtered(query, to=to, from_=from_, q=q, until=until)
     if direction is not None:
         query = query.where(Message.direction == direction.value)
     if account is not None:
@@ -358,6 +414,9 @@ async def list_messages(
         page = rows[:limit]
         reports = await load_reports(session, page)
     more = len(rows) > limit
-    return MessagePage(
+    result = MessagePage(
         [to_out(m, reports.get(m.id, [])) for m in page], str(page[-1].seq) if more else None
     )
+    if format == "csv":
+        return csv_response(result)  # type: ignore[return-value]
+    return result

@@ -112,10 +112,30 @@ class AccountOut(msgspec.Struct):
     sharing: Sharing
 
 
+Zoned = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64,
+        description="RFC 3339 with a zone (Z or an offset)",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+
+
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
     to: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     text: Text
     account: AccountId | None = None
+    # Not before this time (state `scheduled` until then); at most a year ahead.
+    send_at: Zoned | None = None
+    # Not after this time, or this many seconds after it is due: then failed/expired.
+    valid_until: Zoned | None = None
+    ttl: Annotated[int, msgspec.Meta(ge=1, le=366 * 86400)] | None = None
+    priority: Literal["high", "normal", "bulk"] = "normal"
+    sender: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
+    flash: bool = False  # class 0, where the gateway can send it
+    # transactional: goes to an opted-out number where the account allows it.
+    category: Literal["transactional", "marketing"] | None = None
 
 
 class Accepted(msgspec.Struct):
@@ -178,6 +198,12 @@ class MessageOut(msgspec.Struct):
     line: str | None = None
     # The route it took: its line, or "account:<id>" when its account's fallback sent it.
     route: str | None = None
+    send_at: dt.datetime | None = None
+    valid_until: dt.datetime | None = None
+    priority: Literal["high", "normal", "bulk"] = "normal"
+    sender: str | None = None
+    flash: bool = False
+    category: str | None = None
 
 
 class MessagePage(msgspec.Struct):
