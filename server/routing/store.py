@@ -301,7 +301,7 @@ async def queued(
         .with_for_update(skip_locked=True, of=Message)
     )
     return [
-        Queued(*row[:-3], utc(row.send_at), utc(row.valid_until), bool(row.flash), row.sender)
+        Queued(*row[:10], utc(row.send_at), utc(row.valid_until), bool(row.flash), row.sender)
         for row in rows
     ]
 
