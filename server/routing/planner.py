@@ -289,6 +289,13 @@ def plan(
             result.waiting[message.id] = None  # a slower line takes it soon
         else:
             result.waiting[message.id] = _reason(own, message, sent_to, share)
+    # A message that waits (budget, busy line) expires at its valid_until: a round then.
+    assigned = {mid for mid, _ in result.assign}
+    wake += [
+        m.valid_until
+        for m in messages
+        if m.valid_until is not None and m.id in result.waiting and m.id not in assigned
+    ]
     result.wake_at = min(wake, default=None)
     return result
 

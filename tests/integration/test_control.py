@@ -1,0 +1,71 @@
+"""Control over when and to whom, end to end: a virtual modem on a real agent, a real
+sms-server (SQLite and PostgreSQL). A scheduled message reaches the modem within 2 s
+after its time and not before; a cancelled one never; one that waits past its validity
+never, and ends failed/expired."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from tests.bridge.live import ADMIN_TOKEN, eventually, fresh_pg_database
+
+from .routing_system import routing_system
+
+TO = "+420777123456"
+
+
+@pytest.fixture(autouse=True)
+def _admin(monkeypatch):
+    monkeypatch.setenv("SMSBRIDGE_ADMIN_TOKEN", ADMIN_TOKEN)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peer("postgresql"))])
+async def db_url(request):
+    if request.param == "sqlite":
+        yield None
+        return
+    async with fresh_pg_database("smsbridge_control") as url:
+        yield url
+
+
+def iso(when: dt.datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def at_modem(modem, text: str) -> list[float]:
+    """Wall-clock times (time.time()) of the submissions carrying `text`."""
+    offset = time.time() - time.monotonic()
+    return [s.time + offset for s in modem.submissions if s.submit.text == text]
+
+
+async def test_scheduled_cancelled_and_expired_messages_at_a_real_modem(tmp_path, db_url):
+    async with routing_system(tmp_path, modems=1, db_url=db_url, per_minute="2") as system:
+        api, modem = system.server.api, system.modems[0]
+        send_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+        body = {"to": TO, "send_at": iso(send_at)}
+        scheduled = await api("POST", "/api/messages", json=body | {"text": "scheduled"})
+        cancelled = await api("POST", "/api/messages", json=body | {"text": "cancelled"})
+        assert scheduled["state"] == cancelled["state"] == "scheduled"
+        got = await api("DELETE", f"/api/messages/{cancelled['id']}")
+        assert got["state"] == "cancelled"
+
+        await eventually(lambda: at_modem(modem, "scheduled"), 10, "the scheduled SMS")
+        [reached] = at_modem(modem, "scheduled")
+        assert send_at.timestamp() <= reached <= send_at.timestamp() + 2.0
+
+        # The line's minute budget is 2: one more goes, the next waits — past its ttl.
+        await api("POST", "/api/messages", json={"to": TO, "text": "fills the budget"})
+        await eventually(lambda: at_modem(modem, "fills the budget"), 10, "the second SMS")
+        late = await api("POST", "/api/messages", json={"to": TO, "text": "late", "ttl": 2})
+
+        async def expired() -> dict:
+            m = await system.message(late["id"])
+            return m if m["state"] == "failed" else {}
+
+        failed = await eventually(expired, 10, "the waiting SMS to expire")
+        assert failed["reason"] == "expired"
+        assert at_modem(modem, "late") == [] and at_modem(modem, "cancelled") == []
+        assert (await system.message(cancelled["id"]))["state"] == "cancelled"
