@@ -193,7 +193,15 @@ class ModemLine:
         limit = cfg.send_bound(parts) + 30
         try:
             result = await asyncio.wait_for(
-                self.modem.send(job.to, job.text, report=job.report, message_id=job.id), limit
+                self.modem.send(
+                    job.to,
+                    job.text,
+                    report=job.report,
+                    message_id=job.id,
+                    validity_minutes=job.validity_minutes,
+                    flash=job.flash,
+                ),
+                limit,
             )
         except TimeoutError:
             result = SendResult(

@@ -187,6 +187,7 @@ async def send(
         parts=comp.parts,
         config=account.config,
         secrets=account.secrets,
+        sender=ctl.sender,
     )
     try:
         await server.gateways.get(gateway).hand_off([job])

@@ -21,6 +21,7 @@ class Job(msgspec.Struct, frozen=True):
     parts: int
     config: Mapping[str, str]
     secrets: Mapping[str, str]
+    sender: str | None = None  # the number or name to send from (where the service lets it)
 
 
 class Gateway(Protocol):

@@ -186,4 +186,5 @@ def job_of(m: Message, account: AccountView) -> Job:
         parts=m.parts,
         config=account.config,
         secrets=account.secrets,
+        sender=m.sender,
     )

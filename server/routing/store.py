@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge import protocol as p
 from sms.model import Direction, GatewayType, MessageState
+from sms.validity import relative_floor
 
 from ..accounts.config import stored_values
 from ..accounts.lines import fallback_of
@@ -518,10 +519,11 @@ async def route_round(
 
 
 def remaining_minutes(valid_until: dt.datetime | None, now: dt.datetime) -> int | None:
-    """What is left of a message's validity, in whole minutes (rounded up), for TP-VP."""
+    """What is left of a message's validity as the longest TP-VP that does not outlast it
+    (at least 5 minutes, the shortest there is), so every encoder sends that value."""
     if valid_until is None:
         return None
-    return max(1, math.ceil((valid_until - now).total_seconds() / 60))
+    return relative_floor(math.floor((valid_until - now).total_seconds() / 60))
 
 
 async def expire(session: AsyncSession, seqs: list[int], now: dt.datetime) -> None:

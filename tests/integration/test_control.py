@@ -1,7 +1,7 @@
 """Control over when and to whom, end to end: a virtual modem on a real agent, a real
 sms-server (SQLite and PostgreSQL). A scheduled message reaches the modem within 2 s
 after its time and not before; a cancelled one never; one that waits past its validity
-never, and ends failed/expired."""
+never, and ends failed/expired; the remaining validity reaches the modem as TP-VP."""
 
 from __future__ import annotations
 
@@ -56,9 +56,17 @@ async def test_scheduled_cancelled_and_expired_messages_at_a_real_modem(tmp_path
         [reached] = at_modem(modem, "scheduled")
         assert send_at.timestamp() <= reached <= send_at.timestamp() + 2.0
 
-        # The line's minute budget is 2: one more goes, the next waits — past its ttl.
-        await api("POST", "/api/messages", json={"to": TO, "text": "fills the budget"})
+        # What is left of its validity goes to the network as TP-VP; flash is class 0.
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+        body = {"to": TO, "text": "fills the budget", "valid_until": iso(until), "flash": True}
+        await api("POST", "/api/messages", json=body)
         await eventually(lambda: at_modem(modem, "fills the budget"), 10, "the second SMS")
+        [submit] = [s.submit for s in modem.submissions if s.submit.text == "fills the budget"]
+        left = (until.timestamp() - at_modem(modem, "fills the budget")[0]) / 60
+        assert submit.validity_minutes is not None
+        assert left - 5 < submit.validity_minutes <= left  # TP-VP steps are 5 min up to 12 h
+        assert submit.message_class == 0
+        # The line's minute budget is 2: the next waits — past its ttl.
         late = await api("POST", "/api/messages", json={"to": TO, "text": "late", "ttl": 2})
 
         async def expired() -> dict:
