@@ -28,6 +28,7 @@ from .auth import Caller, CallerDep, ServerDep
 from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, unprocessable
 from .message_control import Control, control
 from .message_filters import WithCsv, csv_response, filtered
+from .optouts import refuse_opted_out
 from .schemas import (
     MAX_ID,
     Accepted,
@@ -151,6 +152,8 @@ async def send(
     check_fits(comp, gateway)
     now = dt.datetime.now(dt.UTC)
     ctl = control_of(server, data, account, now)
+    if refused := await refuse_opted_out(server, account, [to], data.category):
+        raise unprocessable("opted_out", refused[to])
     message_id = uuid.uuid4().hex
     row = {
         "id": message_id,

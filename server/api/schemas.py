@@ -217,4 +217,18 @@ class Health(msgspec.Struct):
     writer: str  # "ok" or "stopped": the group-commit writer that stores sent messages
 
 
+class OptOutIn(msgspec.Struct, forbid_unknown_fields=True):
+    number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    account: AccountId | None = None  # None: every account
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = "added by an admin"
+
+
+class OptOutOut(msgspec.Struct):
+    number: str  # E.164
+    account: int | None  # None: every account
+    reason: str
+    time: dt.datetime
+
+
 REQUEST_BODIES = (UserIn, PasswordIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)
+REQUEST_BODIES += (OptOutIn,)

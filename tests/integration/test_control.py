@@ -1,7 +1,8 @@
 """Control over when and to whom, end to end: a virtual modem on a real agent, a real
 sms-server (SQLite and PostgreSQL). A scheduled message reaches the modem within 2 s
 after its time and not before; a cancelled one never; one that waits past its validity
-never, and ends failed/expired; the remaining validity reaches the modem as TP-VP."""
+never, and ends failed/expired; the remaining validity reaches the modem as TP-VP; STOP
+from the number blocks the next send to it."""
 
 from __future__ import annotations
 
@@ -77,3 +78,10 @@ async def test_scheduled_cancelled_and_expired_messages_at_a_real_modem(tmp_path
         assert failed["reason"] == "expired"
         assert at_modem(modem, "late") == [] and at_modem(modem, "cancelled") == []
         assert (await system.message(cancelled["id"]))["state"] == "cancelled"
+
+        # STOP from the number, through the modem and the agent, blocks the next send.
+        modem.deliver(TO, "Stop")
+        await eventually(lambda: api("GET", "/api/optouts"), 15, "the opt-out recorded")
+        r = await system.server.http.post("/api/messages", json={"to": TO, "text": "offer"})
+        assert r.status_code == 422 and r.json()["error"] == "opted_out"
+        assert TO in r.json()["detail"]

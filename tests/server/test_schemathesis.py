@@ -47,5 +47,5 @@ def test_api_conforms_to_its_openapi_document(tmp_path: Path) -> None:
     summary = run.stdout[run.stdout.find("SUMMARY") :]
     assert run.returncode == 0, run.stdout[-6000:]
     assert "API Operations:" in summary
-    # 18 + PUT /api/users/{name}/password + DELETE /api/messages/{id}
-    assert "Selected: 20/20" in summary
+    # 18 + PUT /api/users/{name}/password + DELETE /api/messages/{id} + /api/optouts (3)
+    assert "Selected: 23/23" in summary
