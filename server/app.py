@@ -16,7 +16,17 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from . import logs
 from .agents.endpoint import agent_socket
-from .api import accounts, agents, gateways, message_cancel, messages, ops, optouts, users
+from .api import (
+    accounts,
+    agents,
+    gateways,
+    message_batch,
+    message_cancel,
+    messages,
+    ops,
+    optouts,
+    users,
+)
 from .api.allow import options_for
 from .api.auth import provide_caller, provide_server
 from .api.errors import EXCEPTION_HANDLERS
@@ -45,6 +55,7 @@ ROUTES = [
     messages.read_message,
     messages.list_messages,
     message_cancel.cancel_message,
+    message_batch.send_messages_batch,
     optouts.list_optouts,
     optouts.add_optout,
     optouts.remove_optout,

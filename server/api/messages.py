@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
 
 from litestar import get, post
@@ -28,7 +28,7 @@ from .auth import Caller, CallerDep, ServerDep
 from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, unprocessable
 from .message_control import Control, control
 from .message_filters import WithCsv, csv_response, filtered
-from .optouts import refuse_opted_out
+from .optouts import refuse_opted_out, transactional_allowed
 from .schemas import (
     MAX_ID,
     Accepted,
@@ -136,15 +136,26 @@ async def send_message(
 
 
 async def send(
-    server: Server, caller: Caller, data: SendIn, idempotency_key: str | None = None
+    server: Server,
+    caller: Caller,
+    data: SendIn,
+    idempotency_key: str | None = None,
+    opted_out: Mapping[tuple[int, str], str] | None = None,
+    new_key: bool = False,
 ) -> Accepted:
     """Commit a message as `queued` and hand it to its gateway (the API's and the pages'
-    one way to send). Raises ApiError."""
+    one way to send). Raises ApiError. `opted_out`: (account, number) → refusal, already
+    looked up for a whole batch (None: look it up here); `new_key`: the batch found that
+    the Idempotency-Key was never used (no lookup here)."""
     if not caller.can_send:
         raise forbidden(f"user {caller.name!r} may not send SMS")
     to = recipient(data.to)
     digest = request_hash(to, data.text, data.account)
-    if idempotency_key and (first := await replay(server, caller, idempotency_key, digest)):
+    if (
+        idempotency_key
+        and not new_key
+        and (first := await replay(server, caller, idempotency_key, digest))
+    ):
         return first
     account = await choose_account(server, caller, data.account)
     gateway = account.gateway
@@ -152,8 +163,13 @@ async def send(
     check_fits(comp, gateway)
     now = dt.datetime.now(dt.UTC)
     ctl = control_of(server, data, account, now)
-    if refused := await refuse_opted_out(server, account, [to], data.category):
-        raise unprocessable("opted_out", refused[to])
+    if opted_out is None:
+        if refused := await refuse_opted_out(server, account, [to], data.category):
+            raise unprocessable("opted_out", refused[to])
+    elif (why := opted_out.get((account.id, to))) and not transactional_allowed(
+        account, data.category
+    ):
+        raise unprocessable("opted_out", why)
     message_id = uuid.uuid4().hex
     row = {
         "id": message_id,

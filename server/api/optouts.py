@@ -37,12 +37,16 @@ def _number(raw: str) -> str:
     return address.value
 
 
+def transactional_allowed(account: AccountView, category: str | None) -> bool:
+    allowed = (account.config.get("optout_transactional") or "").lower() == "allow"
+    return category == "transactional" and allowed
+
+
 async def refuse_opted_out(
     server: Server, account: AccountView, numbers: Collection[str], category: str | None
 ) -> dict[str, str]:
     """Number → why it is refused, for those of `numbers` opted out of `account`."""
-    allowed = (account.config.get("optout_transactional") or "").lower() == "allow"
-    if category == "transactional" and allowed:
+    if transactional_allowed(account, category):
         return {}
     async with server.sessions() as session:
         found = await optout.suppressed(session, account.id, numbers)

@@ -4,7 +4,7 @@ errors name the field (`Expected str, got int - at $.name`) and reach the caller
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -230,5 +230,29 @@ class OptOutOut(msgspec.Struct):
     time: dt.datetime
 
 
+class BatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    # Each item is a POST /api/messages body (plus its own `key`, an Idempotency-Key);
+    # `defaults` fills what an item leaves out. Items are checked one by one.
+    messages: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=1000)]
+    defaults: dict[str, Any] = {}
+
+
+class BatchResult(msgspec.Struct):
+    index: int  # the item's place in `messages`, from 0
+    key: str | None
+    status: int  # 202: accepted; else the status a single POST would have had
+    id: str | None = None
+    state: MessageState | None = None
+    parts: int | None = None
+    error: str | None = None
+    detail: str | None = None
+
+
+class BatchOut(msgspec.Struct):
+    accepted: int
+    refused: int
+    results: list[BatchResult]
+
+
 REQUEST_BODIES = (UserIn, PasswordIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)
-REQUEST_BODIES += (OptOutIn,)
+REQUEST_BODIES += (OptOutIn, BatchIn)
