@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from sqlalchemy.engine import make_url
@@ -58,6 +59,13 @@ def load_file(path: Path) -> dict[str, object]:
 def build(file_values: dict[str, object], overrides: dict[str, object]) -> Settings:
     merged = {**file_values, **{k: v for k, v in overrides.items() if v is not None}}
     try:
-        return msgspec.convert(merged, Settings)
+        settings = msgspec.convert(merged, Settings)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"settings: {exc}") from None
+    try:
+        ZoneInfo(settings.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"settings: time_zone {settings.time_zone!r} is not a time zone (e.g. Europe/Prague)"
+        ) from None
+    return settings
