@@ -85,3 +85,30 @@ async def test_scheduled_cancelled_and_expired_messages_at_a_real_modem(tmp_path
         r = await system.server.http.post("/api/messages", json={"to": TO, "text": "offer"})
         assert r.status_code == 422 and r.json()["error"] == "opted_out"
         assert TO in r.json()["detail"]
+
+
+async def test_a_batch_with_bad_items_sends_the_good_ones_to_the_modem(tmp_path, db_url):
+    async with routing_system(tmp_path, modems=1, db_url=db_url) as system:
+        api, modem = system.server.api, system.modems[0]
+        await api("POST", "/api/optouts", json={"number": "+420777000003"})
+        items = [
+            {"to": "+420777000001", "key": "one"},
+            {"to": "12"},
+            {"to": "+420777000002", "text": "own text", "priority": "high"},
+            {"to": "+420777000003"},
+            {"to": "+420777000004", "sender": "ACME"},
+        ]
+        got = await api(
+            "POST", "/api/messages/batch", json={"defaults": {"text": "batch"}, "messages": items}
+        )
+        assert [r["status"] for r in got["results"]] == [202, 422, 202, 422, 422]
+        assert [r["error"] for r in got["results"]][3:] == ["opted_out", "sender_not_supported"]
+        ids = [r["id"] for r in got["results"] if r["status"] == 202]
+
+        async def sent() -> bool:
+            states = [(await system.message(i))["state"] for i in ids]
+            return all(s in ("sent", "delivered") for s in states)
+
+        await eventually(sent, 20, "the batch's good items sent")
+        at = sorted((s.submit.recipient, s.submit.text) for s in modem.submissions)
+        assert at == [("+420777000001", "batch"), ("+420777000002", "own text")]
