@@ -27,6 +27,7 @@ from .db.engine import make_engine, make_sessionmaker
 from .gateways.base import Registry
 from .gateways.web import WebGateways
 from .login_throttle import LoginThrottle
+from .messages.optout import OptOutCache
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
@@ -65,6 +66,8 @@ class Server:
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     # Turns scheduled messages queued when their time comes (routing/schedule.py).
     scheduler: Scheduler | None = None
+    # The suppression list in memory (messages/optout.py), checked on every send.
+    optouts: OptOutCache | None = None
 
 
 @contextlib.asynccontextmanager
@@ -120,6 +123,7 @@ async def open_server(
         await server.applier.start()
         await server.dispatcher.start()
         server.web = WebGateways(sessions, box, server.states)
+        server.optouts = OptOutCache(sessions, engine)
         server.scheduler = Scheduler(sessions, server.accounts, server.gateways, settings.time_zone)
         try:
             await server.web.start(server.gateways, engine, background=background)

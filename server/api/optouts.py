@@ -37,6 +37,11 @@ def _number(raw: str) -> str:
     return address.value
 
 
+def _changed(server: Server) -> None:
+    if server.optouts is not None:
+        server.optouts.invalidate()
+
+
 def transactional_allowed(account: AccountView, category: str | None) -> bool:
     allowed = (account.config.get("optout_transactional") or "").lower() == "allow"
     return category == "transactional" and allowed
@@ -48,8 +53,11 @@ async def refuse_opted_out(
     """Number → why it is refused, for those of `numbers` opted out of `account`."""
     if transactional_allowed(account, category):
         return {}
-    async with server.sessions() as session:
-        found = await optout.suppressed(session, account.id, numbers)
+    if server.optouts is not None:
+        found = await server.optouts.find(account.id, numbers)
+    else:
+        async with server.sessions() as session:
+            found = await optout.suppressed(session, account.id, numbers)
     return {number: optout.refusal(s) for number, s in found.items()}
 
 
@@ -90,7 +98,9 @@ async def add_optout(server: ServerDep, caller: CallerDep, data: JSONBody[OptOut
         raise unprocessable("unknown_account", f"account: there is no account {data.account}")
     async with server.sessions.begin() as session:
         row = await optout.add(session, number, data.account, data.reason, dt.datetime.now(dt.UTC))
-        return _out(optout.suppression(row))
+        out = _out(optout.suppression(row))
+    _changed(server)
+    return out
 
 
 @delete(
@@ -113,5 +123,6 @@ async def remove_optout(
         statement = statement.where(OptOut.account_id == account)
     async with server.sessions.begin() as session:
         result = await session.execute(statement)
+    _changed(server)
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise not_found(f"opt-out of {e164}" + (f" for account {account}" if account else ""))

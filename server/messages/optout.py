@@ -7,18 +7,21 @@ The matching is pure; the rest reads and writes the `optouts` table.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections.abc import Collection, Mapping
 
 import msgspec
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, event, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from sms.diacritics import strip_diacritics
 
 from ..db.tables import OptOut, utc
 
 DEFAULT_KEYWORDS = ("STOP", "ODHLASIT")
+CHANGED = "smsbridge.optouts_changed"  # a connection.info flag
 _EDGE = " \t\r\n.,;:!?\"'()[]-"
 
 
@@ -104,4 +107,64 @@ async def note_incoming(
         return None
     everywhere = (config.get("optout_scope") or "").lower() == "all"
     reason = f"{_fold(text).split()[0].upper()} received on account {account_name!r}"
-    return await add(session, sender, None if everywhere else account_id, reason, at)
+    entry = await add(session, sender, None if everywhere else account_id, reason, at)
+    (await session.connection()).info[CHANGED] = True  # for OptOutCache, at commit
+    return entry
+
+
+class OptOutCache:
+    """The suppression list held in memory, so that a send costs no query for it. It is
+    reloaded when this process changes it (`invalidate`) and, after `ttl` seconds, when
+    the table's size or newest id changed (another server process's change)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker, engine: AsyncEngine | None = None, ttl: float = 5.0
+    ) -> None:
+        self._sessions = sessions
+        if engine is not None:
+            # An incoming STOP is stored deep in the receive path, which knows no cache:
+            # it marks its connection, and that connection's commit invalidates this.
+            event.listen(engine.sync_engine, "commit", self._on_commit)
+        self._ttl = ttl
+        self._by_number: dict[str, list[Suppressed]] | None = None
+        self._mark: tuple[int, int] | None = None
+        self._checked = 0.0
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._by_number = None
+
+    def _on_commit(self, conn: Connection) -> None:
+        if conn.info.pop(CHANGED, False):
+            self.invalidate()
+
+    async def find(self, account_id: int, numbers: Collection[str]) -> dict[str, Suppressed]:
+        table = await self._table()
+        out: dict[str, Suppressed] = {}
+        for number in numbers:
+            for s in table.get(number, ()):
+                if s.account is None or s.account == account_id:
+                    out[number] = s
+                    break
+        return out
+
+    async def _table(self) -> dict[str, list[Suppressed]]:
+        table = self._by_number
+        if table is not None and time.monotonic() - self._checked < self._ttl:
+            return table
+        async with self._lock:  # one reload, however many sends find it stale
+            if self._by_number is not None and time.monotonic() - self._checked < self._ttl:
+                return self._by_number
+            async with self._sessions() as session:
+                count, newest = (
+                    await session.execute(select(func.count(), func.max(OptOut.id)))
+                ).one()
+                mark = (int(count), int(newest or 0))
+                if self._by_number is None or mark != self._mark:
+                    rows = await session.execute(select(OptOut).order_by(OptOut.created_at))
+                    loaded: dict[str, list[Suppressed]] = {}
+                    for row in rows.scalars():
+                        loaded.setdefault(row.number, []).append(suppression(row))
+                    self._by_number, self._mark = loaded, mark
+            self._checked = time.monotonic()
+            return self._by_number
