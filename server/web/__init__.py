@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
 from ..api.errors import ApiError
-from . import accounts, agents, login, messages, users
+from . import accounts, agents, control, login, messages, users
 from .render import STATIC, page, template_config
 from .session import CsrfRejected, LoginRequired, provide_user
 
@@ -93,6 +93,7 @@ def web_router() -> Router:
         accounts.send_test,
         messages.messages_page,
         messages.message_rows,
+        *control.HANDLERS,
         agents.agents_page,
         agents.agents_body,
         users.users_page,
