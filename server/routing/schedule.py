@@ -82,6 +82,7 @@ class Scheduler:
         self.default_zone = default_zone
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.promoted = 0  # for tests: messages turned queued so far
         self.expired = 0
 
@@ -93,6 +94,11 @@ class Scheduler:
         self._task = asyncio.create_task(self._run(), name="scheduler")
 
     async def stop(self) -> None:
+        # A flag as well as the cancel: Python 3.11's wait_for drops a cancel that comes
+        # as the event it waits for is set (a new scheduled message), and the task would
+        # wait on.
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -100,7 +106,7 @@ class Scheduler:
             self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 timeout = await self.round(dt.datetime.now(dt.UTC))

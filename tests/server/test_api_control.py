@@ -9,10 +9,15 @@ import io
 
 from sqlalchemy import update
 
-from server.db.tables import Message
+from server.api.messages import send
+from server.api.schemas import SendIn
+from server.db.tables import Account, Message
+from server.gateways.base import Registry
 from server.gateways.loopback import Loopback
-from server.runtime import Server
-from tests.server.conftest import Api, error_of
+from server.runtime import Server, open_server
+from server.tokens import hash_token
+from sms.model import GatewayType
+from tests.server.conftest import ADMIN_TOKEN, Api, error_of
 from tests.waiting import eventually
 
 TO = "+420774884138"
@@ -170,3 +175,32 @@ async def test_list_filters_by_number_text_state_time_and_exports_csv(api: Api) 
     assert sorted(row["text"] for row in rows) == ["Ahoj Petře", "later"]
     assert {row["to"] for row in rows} == {TO}
     assert error_of(await api.get("/api/messages", params={"to": "abc!"}))[0] == 422
+
+
+async def test_scheduled_messages_survive_a_restart(settings, engine, loopback: Loopback) -> None:
+    """A row, not a timer: the server stops before its time, the next start sends it."""
+    gateways = Registry({GatewayType.URL: loopback})
+    async with open_server(
+        settings, engine=engine, gateways=gateways, admin_token=ADMIN_TOKEN
+    ) as s:
+        caller = await s.callers.lookup(hash_token(ADMIN_TOKEN))
+        assert caller is not None
+        account = await s.accounts.default_for(caller.id)
+        assert account is not None
+        async with s.sessions.begin() as session:
+            row = await session.get(Account, account.id)
+            assert row is not None
+            row.gateway, row.config = "url", "url = https://sms.example/send?to=[PHONE]&text=[MSG]"
+        s.accounts.invalidate()
+        at = soon(1.5)
+        body = SendIn(to=TO, text="after the restart", send_at=iso(at))
+        accepted = await send(s, caller, body)
+        assert accepted.state.value == "scheduled"
+    assert loopback.jobs == []  # the server stopped before its time
+    async with open_server(
+        settings, engine=engine, gateways=gateways, admin_token=ADMIN_TOKEN
+    ) as s:
+        loopback.attach(s.states)
+        await eventually(lambda: loopback.jobs, 10, "the scheduled message after the restart")
+        assert [j.id for j in loopback.jobs] == [accepted.id]
+        assert dt.datetime.now(dt.UTC) >= at
