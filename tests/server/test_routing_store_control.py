@@ -85,3 +85,22 @@ def test_the_servers_time_zone_is_checked_at_start() -> None:
     assert build({}, {}).time_zone == "Europe/Prague"
     with pytest.raises(SettingsError, match="'Mars/Olympus' is not a time zone"):
         build({}, {"time_zone": "Mars/Olympus"})
+
+
+async def test_a_queued_message_no_line_has_yet_is_cancelled_a_handed_one_is_409(
+    api: Api, server: Server
+) -> None:
+    await api.post("/api/agents", json={"name": "office-1"})
+    paced = await spool_account(api, server, "paced", "")
+    first, second = await send(api, paced, 2)
+    r = await api.delete(f"/api/messages/{second}")
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    now = dt.datetime.now(dt.UTC)
+    async with server.sessions.begin() as session:
+        result = await route_round(session, {"office-1"}, "test", {}, now, everything=True)
+    assert [job.id for _, job in result.jobs] == [first]  # never the cancelled one
+    r = await api.delete(f"/api/messages/{first}")
+    assert r.status_code == 409
+    assert r.json()["detail"] == (
+        f"message '{first}' was handed to line office-1/paced already, not cancellable"
+    )
