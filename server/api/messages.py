@@ -207,6 +207,7 @@ async def send(
         config=account.config,
         secrets=account.secrets,
         sender=ctl.sender,
+        valid_until=ctl.valid_until,
     )
     try:
         await server.gateways.get(gateway).hand_off([job])

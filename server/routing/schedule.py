@@ -193,4 +193,5 @@ def job_of(m: Message, account: AccountView) -> Job:
         config=account.config,
         secrets=account.secrets,
         sender=m.sender,
+        valid_until=utc(m.valid_until),
     )
