@@ -16,7 +16,19 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from . import logs
 from .agents.endpoint import agent_socket
-from .api import accounts, agents, events, gateways, messages, ops, users, webhooks
+from .api import (
+    accounts,
+    agents,
+    events,
+    gateways,
+    message_batch,
+    message_cancel,
+    messages,
+    ops,
+    optouts,
+    users,
+    webhooks,
+)
 from .api.allow import options_for
 from .api.auth import provide_caller, provide_server
 from .api.calls import list_calls
@@ -49,6 +61,11 @@ ROUTES = [
     messages.preview_message,
     messages.read_message,
     messages.list_messages,
+    message_cancel.cancel_message,
+    message_batch.send_messages_batch,
+    optouts.list_optouts,
+    optouts.add_optout,
+    optouts.remove_optout,
     gateways.account_credit,
     gateways.test_account,
     gateways.smsbrana_push,

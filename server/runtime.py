@@ -30,11 +30,13 @@ from .events.feed import Pruner
 from .gateways.base import Registry
 from .gateways.web import WebGateways
 from .login_throttle import LoginThrottle
+from .messages.optout import OptOutCache
 from .messages.states import StateRecorder
 from .messages.writer import MessageWriter
 from .metrics import Metrics
 from .ratelimit import Limiter
 from .routing.fallback import fallback_sender
+from .routing.schedule import Scheduler
 from .settings import Settings
 from .webhooks.deliverer import Deliverer
 from .webhooks.store import Policy
@@ -75,6 +77,10 @@ class Server:
     bell: Bell = field(default_factory=Bell)
     # Sends the webhooks' deliveries (webhooks/deliverer.py).
     webhooks: Deliverer | None = None
+    # Turns scheduled messages queued when their time comes (routing/schedule.py).
+    scheduler: Scheduler | None = None
+    # The suppression list in memory (messages/optout.py), checked on every send.
+    optouts: OptOutCache | None = None
 
 
 def _admin_token(given: str | None) -> str | None:
@@ -156,6 +162,7 @@ async def open_server(
         )
         server.dispatcher.fallback = fallback_sender(server)
         server.applier.on_refused = server.metrics.refused
+        server.dispatcher.time_zone = settings.time_zone
         await bell.start(engine)
         await writer.start()
         await hub.start()
@@ -163,8 +170,11 @@ async def open_server(
         await server.dispatcher.start()
         pruner = Pruner(sessions, dt.timedelta(days=settings.event_retention_days))
         server.web = WebGateways(sessions, box, server.states, poll_interval=settings.poll_interval)
+        server.optouts = OptOutCache(sessions, engine)
+        server.scheduler = Scheduler(sessions, server.accounts, server.gateways, settings.time_zone)
         try:
             await server.web.start(server.gateways, engine)
+            await server.scheduler.start()
             pruner.start()
             server.webhooks = Deliverer(
                 sessions,
@@ -182,6 +192,7 @@ async def open_server(
             log.info("server ready", extra={"db": engine.url.render_as_string(hide_password=True)})
             yield server
         finally:
+            await server.scheduler.stop()
             if server.webhooks is not None:
                 await server.webhooks.stop()
             await pruner.stop()

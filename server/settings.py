@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from sqlalchemy.engine import make_url
@@ -32,7 +33,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # client's address, not the proxy's.
     forwarded_allow_ips: str = "127.0.0.1"
     # The pages: their language when neither the user nor the browser chose one, and the
-    # time zone of the times they show when the user chose none.
+    # time zone of the times they show when the user chose none (and of an account's
+    # quiet_hours when it names no time_zone).
     default_language: Literal["cs", "en"] = "cs"
     time_zone: str = "Europe/Prague"
     # Tests: a string missing from a catalogue shows as ⟦msgid⟧ instead of in English.
@@ -84,6 +86,13 @@ def load_file(path: Path) -> dict[str, object]:
 def build(file_values: dict[str, object], overrides: dict[str, object]) -> Settings:
     merged = {**file_values, **{k: v for k, v in overrides.items() if v is not None}}
     try:
-        return msgspec.convert(merged, Settings)
+        settings = msgspec.convert(merged, Settings)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"settings: {exc}") from None
+    try:
+        ZoneInfo(settings.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"settings: time_zone {settings.time_zone!r} is not a time zone (e.g. Europe/Prague)"
+        ) from None
+    return settings

@@ -11,18 +11,27 @@ class Direction(enum.StrEnum):
 
 
 class MessageState(enum.StrEnum):
-    """Outbound: queued → dispatched → sent → delivered, or failed. Inbound: received."""
+    """Outbound: [scheduled →] queued → dispatched → sent → delivered, or failed (reason
+    `expired` when not sent by its valid_until); scheduled or queued → cancelled (DELETE).
+    Inbound: received."""
 
+    SCHEDULED = "scheduled"  # waits for its send_at (or quiet hours of a web gateway)
     QUEUED = "queued"
     DISPATCHED = "dispatched"
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"
     RECEIVED = "received"
+    CANCELLED = "cancelled"  # by DELETE /api/messages/{id} before any device had it
 
     @property
     def final(self) -> bool:
-        return self in (MessageState.DELIVERED, MessageState.FAILED, MessageState.RECEIVED)
+        return self in (
+            MessageState.DELIVERED,
+            MessageState.FAILED,
+            MessageState.RECEIVED,
+            MessageState.CANCELLED,
+        )
 
 
 class Sharing(enum.StrEnum):

@@ -253,7 +253,14 @@ class ModemLine:
         while True:
             try:
                 result = await asyncio.wait_for(
-                    self.modem.send(job.to, job.text, report=job.report, message_id=job.id),
+                    self.modem.send(
+                        job.to,
+                        job.text,
+                        report=job.report,
+                        message_id=job.id,
+                        validity_minutes=job.validity_minutes,
+                        flash=job.flash,
+                    ),
                     limit,
                 )
             except TimeoutError:

@@ -387,11 +387,25 @@ class ATModem:
     # --- sending --------------------------------------------------------------------
 
     async def send(
-        self, number: str, text: str, *, report: bool = False, message_id: str | None = None
+        self,
+        number: str,
+        text: str,
+        *,
+        report: bool = False,
+        message_id: str | None = None,
+        validity_minutes: int | None = None,
+        flash: bool = False,
     ) -> SendResult:
         try:
             self._reference = (self._reference + 1) % 256
-            parts = encode_submit(number, text, report=report, reference=self._reference)
+            parts = encode_submit(
+                number,
+                text,
+                report=report,
+                reference=self._reference,
+                validity_minutes=validity_minutes,
+                flash=flash,
+            )
         except ValueError as exc:
             return SendResult(
                 outcome=Outcome.FAILED, parts=[], error=str(exc), error_class="permanent"

@@ -222,11 +222,18 @@ class GammuModem:
     # --- sending --------------------------------------------------------------------
 
     async def send(
-        self, number: str, text: str, *, report: bool = False, message_id: str | None = None
+        self,
+        number: str,
+        text: str,
+        *,
+        report: bool = False,
+        message_id: str | None = None,
+        validity_minutes: int | None = None,
+        flash: bool = False,
     ) -> SendResult:
         gammu = _gammu()
         info = {
-            "Class": -1,
+            "Class": 0 if flash else -1,
             "Unicode": choose_encoding(text) is Encoding.UCS2,
             "Entries": [{"ID": "ConcatenatedTextLong", "Buffer": text}],
         }
@@ -251,6 +258,8 @@ class GammuModem:
             )
         for n, message in enumerate(messages, 1):
             message["SMSC"] = {"Number": self._smsc} if self._smsc else {"Location": 1}
+            if validity_minutes is not None:  # libgammu takes "<n>M", rounded down to TP-VP
+                message["SMSC"]["Validity"] = f"{validity_minutes}M"
             message["Number"] = number
             if report:
                 message["Type"] = "Status_Report"  # libgammu's way to set TP-SRR

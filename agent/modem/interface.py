@@ -137,7 +137,14 @@ class Modem(Protocol):
     async def close(self) -> None: ...
 
     async def send(
-        self, number: str, text: str, *, report: bool = False, message_id: str | None = None
+        self,
+        number: str,
+        text: str,
+        *,
+        report: bool = False,
+        message_id: str | None = None,
+        validity_minutes: int | None = None,  # TP-VP (relative); None: the SMSC's default
+        flash: bool = False,  # class 0
     ) -> SendResult:
         """Send one SMS (one AT+CMGS per part, serialised per modem)."""
 

@@ -16,6 +16,7 @@ import msgspec
 from sms.model import GatewayType
 
 from ..redact import redact
+from ..routing import timing
 from . import urlsecrets
 from .modem_keys import check_modem_care
 
@@ -54,6 +55,11 @@ class Kind(enum.Enum):
     SQL_URL = "sql_url"
     AGENT = "agent"
     MODEM_CARE = "modem_care"  # a modem line's recovery/balance key (modem_keys.py)
+    QUIET_HOURS = "quiet_hours"  # HH:MM-HH:MM, may wrap midnight
+    QUIET_DAYS = "quiet_days"  # mon,...,sun
+    TIME_ZONE = "time_zone"  # an IANA zone name
+    PERCENT = "percent"  # 1-100, with or without %
+    CHOICE = "choice"  # one of Key.choices
 
 
 class Key(msgspec.Struct, frozen=True):
@@ -61,6 +67,7 @@ class Key(msgspec.Struct, frozen=True):
     kind: Kind
     required: bool = True
     help: str = ""  # one line, shown beside the configuration box on the accounts page
+    choices: tuple[str, ...] = ()  # Kind.CHOICE: the values allowed
 
 
 def _agent_keys(*keys: Key) -> tuple[Key, ...]:
@@ -109,7 +116,60 @@ MODEM_CARE_KEYS: tuple[Key, ...] = (
     Key("balance_low", Kind.MODEM_CARE, False, "below this credit the line warns (e.g. 50)"),
     Key("reject_calls", Kind.BOOL, False, "hang up incoming calls and list them (default true)"),
 )
+# When, how and to whom (every gateway, unprefixed only): quiet time, bulk share, opt-out.
+CONTROL_KEYS: tuple[Key, ...] = (
+    Key(
+        "quiet_hours",
+        Kind.QUIET_HOURS,
+        False,
+        "HH:MM-HH:MM when nothing is sent (may wrap midnight, e.g. 21:00-08:00)",
+    ),
+    Key("quiet_days", Kind.QUIET_DAYS, False, "whole days when nothing is sent (e.g. sat,sun)"),
+    Key(
+        "time_zone",
+        Kind.TIME_ZONE,
+        False,
+        "the time zone of quiet_hours and quiet_days (default: the server's time_zone)",
+    ),
+    Key(
+        "quiet_hours_high",
+        Kind.CHOICE,
+        False,
+        "send: priority high goes in quiet time too; wait (default): it waits",
+        ("send", "wait"),
+    ),
+    Key(
+        "bulk_share",
+        Kind.PERCENT,
+        False,
+        "the share of each line's per_minute that bulk messages may use (default 50, in per cent)",
+    ),
+    Key(
+        "optout_keywords",
+        Kind.TEXT,
+        False,
+        "words that, as an incoming SMS (or its first word), opt its sender out "
+        "(default STOP, ODHLASIT)",
+    ),
+    Key(
+        "optout_scope",
+        Kind.CHOICE,
+        False,
+        "account (default): an opt-out stops this account's sends; all: every account's",
+        ("account", "all"),
+    ),
+    Key(
+        "optout_transactional",
+        Kind.CHOICE,
+        False,
+        "allow: category transactional is sent to opted-out numbers; block (default)",
+        ("allow", "block"),
+    ),
+)
 LINE_PREFIX = re.compile(r"^line(\d+)\.(.+)$")
+
+
+_CONTROL_NAMES = frozenset(k.name for k in CONTROL_KEYS)
 
 
 def base_key(name: str) -> tuple[int, str]:
@@ -261,7 +321,29 @@ class AccountConfig(msgspec.Struct, frozen=True):
 
 def _check_value(key: Key, value: str, agents: Collection[str]) -> str | None:
     """Why `value` is wrong for `key`, or None when it is fine."""
+    if key.kind is Kind.CHOICE:
+        if value.lower() in key.choices:
+            return None
+        return f"{key.name!r} must be one of {', '.join(key.choices)}, not {value!r}"
     return _CHECKS[key.kind](key.name, value, agents)
+
+
+def _by_parser(parse: Callable[[str], object]) -> Callable[[str, str, Collection[str]], str | None]:
+    def check(name: str, value: str, _: Collection[str]) -> str | None:
+        try:
+            parse(value)
+        except ValueError as exc:
+            return f"{name!r}: {exc}"
+        return None
+
+    return check
+
+
+def _percent(name: str, value: str, _: Collection[str]) -> str | None:
+    number = value.rstrip("% ")
+    if number.isdigit() and 1 <= int(number) <= 100:
+        return None
+    return f"{name!r} must be a percentage from 1 to 100 (e.g. 50%), not {value!r}"
 
 
 def _nonempty(name: str, value: str, _: Collection[str]) -> str | None:
@@ -345,6 +427,10 @@ _CHECKS: dict[Kind, Callable[[str, str, Collection[str]], str | None]] = {
     Kind.SQL_URL: _sql_url,
     Kind.AGENT: _agent,
     Kind.MODEM_CARE: check_modem_care,
+    Kind.QUIET_HOURS: _by_parser(timing.parse_hours),
+    Kind.QUIET_DAYS: _by_parser(timing.parse_days),
+    Kind.TIME_ZONE: _by_parser(timing.check_zone),
+    Kind.PERCENT: _percent,
 }
 
 
@@ -369,6 +455,7 @@ def parse_config(
         line_keys.update({key.name: key for key in PACING_KEYS})
         spec.update(line_keys)
         spec.update({key.name: key for key in ROUTING_KEYS})
+    spec.update({key.name: key for key in CONTROL_KEYS})
     stored = stored_secrets or {}
     problems: list[Problem] = []
     values: dict[str, str] = {}
@@ -409,7 +496,9 @@ def parse_config(
         else:
             key = spec.get(name)
             if key is None:
-                known = ", ".join(spec)
+                # The gateway's own keys; the control keys (quiet_hours, ...) every
+                # gateway has are listed on the accounts page.
+                known = ", ".join(k for k in spec if k not in _CONTROL_NAMES)
                 problems.append(
                     Problem(number, name, f"unknown key {name!r} for gateway {gateway} ({known})")
                 )

@@ -10,10 +10,13 @@ from collections.abc import Mapping
 
 import msgspec
 
-from .config import FALLBACK_AFTER_DEFAULT, PACING_KEYS, ROUTING_KEYS, base_key
+from .config import CONTROL_KEYS, FALLBACK_AFTER_DEFAULT, PACING_KEYS, ROUTING_KEYS, base_key
 
 _NOT_FOR_THE_AGENT = frozenset(
-    {"agent"} | {k.name for k in PACING_KEYS} | {k.name for k in ROUTING_KEYS}
+    {"agent"}
+    | {k.name for k in PACING_KEYS}
+    | {k.name for k in ROUTING_KEYS}
+    | {k.name for k in CONTROL_KEYS}
 )
 
 

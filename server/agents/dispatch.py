@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bridge import protocol as p
 
 from ..routing.store import Queued, route_round
+from ..routing.timing import DEFAULT_ZONE
 
 log = logging.getLogger("smsbridge.server.agents")
 
@@ -42,6 +43,7 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._blocked: dict[int, dt.datetime | None] = {}  # account → no usable line since
         self.fallback: Fallback | None = None  # set by the runtime: hands to web gateways
+        self.time_zone = DEFAULT_ZONE  # of quiet hours without their own (server settings)
         self.rounds = 0
         # For the bench: time in rounds (wall clock: queries, planning, recording; other
         # tasks may run while a round awaits the database), in the pure planner alone,
@@ -93,7 +95,14 @@ class Dispatcher:
         now = dt.datetime.now(dt.UTC)
         async with self._sessions.begin() as session:
             result = await route_round(
-                session, set(self._agents), self.owner, self._blocked, now, ROUND_MAX, everything
+                session,
+                set(self._agents),
+                self.owner,
+                self._blocked,
+                now,
+                ROUND_MAX,
+                everything,
+                default_zone=self.time_zone,
             )
         self.rounds += 1
         by_agent: dict[str, list[p.Job]] = {}

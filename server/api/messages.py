@@ -6,8 +6,8 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Literal
 
 from litestar import get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
@@ -26,6 +26,9 @@ from ..messages.visibility import visible_to
 from ..runtime import Server
 from .auth import Caller, CallerDep, ServerDep
 from .errors import AUTH, ApiError, conflict, documented, forbidden, not_found, unprocessable
+from .message_control import Control, control
+from .message_filters import WithCsv, csv_response, filtered
+from .optouts import refuse_opted_out, transactional_allowed
 from .schemas import (
     MAX_ID,
     Accepted,
@@ -38,6 +41,7 @@ from .schemas import (
 )
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
+PRIORITY_NAMES = {0: "high", 1: "normal", 2: "bulk"}
 log = logging.getLogger("smsbridge.server.messages")
 
 
@@ -132,20 +136,40 @@ async def send_message(
 
 
 async def send(
-    server: Server, caller: Caller, data: SendIn, idempotency_key: str | None = None
+    server: Server,
+    caller: Caller,
+    data: SendIn,
+    idempotency_key: str | None = None,
+    opted_out: Mapping[tuple[int, str], str] | None = None,
+    new_key: bool = False,
 ) -> Accepted:
     """Commit a message as `queued` and hand it to its gateway (the API's and the pages'
-    one way to send). Raises ApiError."""
+    one way to send). Raises ApiError. `opted_out`: (account, number) → refusal, already
+    looked up for a whole batch (None: look it up here); `new_key`: the batch found that
+    the Idempotency-Key was never used (no lookup here)."""
     if not caller.can_send:
         raise forbidden(f"user {caller.name!r} may not send SMS")
     to = recipient(data.to)
     digest = request_hash(to, data.text, data.account)
-    if idempotency_key and (first := await replay(server, caller, idempotency_key, digest)):
+    if (
+        idempotency_key
+        and not new_key
+        and (first := await replay(server, caller, idempotency_key, digest))
+    ):
         return first
     account = await choose_account(server, caller, data.account)
     gateway = account.gateway
     comp = compose(data.text, strip=account.strip_diacritics, gateway=gateway)
     check_fits(comp, gateway)
+    now = dt.datetime.now(dt.UTC)
+    ctl = control_of(server, data, account, now)
+    if opted_out is None:
+        if refused := await refuse_opted_out(server, account, [to], data.category):
+            raise unprocessable("opted_out", refused[to])
+    elif (why := opted_out.get((account.id, to))) and not transactional_allowed(
+        account, data.category
+    ):
+        raise unprocessable("opted_out", why)
     message_id = uuid.uuid4().hex
     row = {
         "id": message_id,
@@ -160,7 +184,8 @@ async def send(
         "state": MessageState.QUEUED.value,
         "idempotency_key": idempotency_key,
         "request_hash": digest,
-        "created_at": dt.datetime.now(dt.UTC),
+        "created_at": now,
+        **ctl.columns(),
     }
     try:
         await server.writer.insert(row)
@@ -169,6 +194,10 @@ async def send(
         if idempotency_key and (first := await replay(server, caller, idempotency_key, digest)):
             return first
         raise
+    if ctl.state is not MessageState.QUEUED:
+        if server.scheduler is not None:
+            server.scheduler.want()
+        return Accepted(message_id, ctl.state, comp.parts)
     job = Job(
         id=message_id,
         account_id=account.id,
@@ -177,6 +206,8 @@ async def send(
         parts=comp.parts,
         config=account.config,
         secrets=account.secrets,
+        sender=ctl.sender,
+        valid_until=ctl.valid_until,
     )
     try:
         await server.gateways.get(gateway).hand_off([job])
@@ -185,6 +216,22 @@ async def send(
         # gateway's failure is the operator's to see, not the caller's to retry.
         log.exception("gateway %s refused message %s at hand-off", gateway, message_id)
     return Accepted(message_id, MessageState.QUEUED, comp.parts)
+
+
+def control_of(server: Server, data: SendIn, account: AccountView, now: dt.datetime) -> Control:
+    return control(
+        send_at=data.send_at,
+        valid_until=data.valid_until,
+        ttl=data.ttl,
+        priority=data.priority,
+        sender=data.sender,
+        flash=data.flash,
+        category=data.category,
+        gateway=account.gateway,
+        config=account.config,
+        default_zone=server.settings.time_zone,
+        now=now,
+    )
 
 
 @post(
@@ -232,6 +279,8 @@ def parse_time(name: str, raw: str) -> dt.datetime:
 
 # A part with no report of its own follows the message's state as far as it can tell.
 _PART_FROM_MESSAGE = {
+    MessageState.SCHEDULED.value: "pending",
+    MessageState.CANCELLED.value: "unknown",
     MessageState.QUEUED.value: "pending",
     MessageState.DISPATCHED.value: "pending",
     MessageState.SENT.value: "sent",
@@ -293,6 +342,12 @@ def to_out(m: Message, reports: Sequence[PartReport] = ()) -> MessageOut:
         part_states=part_states(m, reports),
         line=m.line,
         route=m.route,
+        send_at=utc(m.send_at),
+        valid_until=utc(m.valid_until),
+        priority=PRIORITY_NAMES.get(m.priority, "normal"),  # type: ignore[arg-type]
+        sender=m.sender,
+        flash=bool(m.flash),
+        category=m.category,
     )
 
 
@@ -324,7 +379,8 @@ async def read_message(
     "/api/messages",
     summary="List messages, oldest first, a page at a time",
     security=AUTH,
-    responses=documented(400, 401),
+    responses=documented(400, 401, 422),
+    operation_class=WithCsv,
 )
 async def list_messages(
     server: ServerDep,
@@ -346,8 +402,29 @@ async def list_messages(
         QueryParameter(description="the `next` of the previous page", pattern=r"^[0-9]{1,18}$"),
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    to: Annotated[
+        str | None, QueryParameter(description="outbound to this number", max_length=64)
+    ] = None,
+    from_: Annotated[
+        str | None,
+        QueryParameter(name="from", description="inbound from this number", max_length=64),
+    ] = None,
+    q: Annotated[
+        str | None, QueryParameter(description="the text contains this", max_length=200)
+    ] = None,
+    until: Annotated[
+        str | None,
+        QueryParameter(
+            description="only messages created before this ISO 8601 time",
+            schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    format: Annotated[
+        Literal["json", "csv"], QueryParameter(description="csv: the page as CSV")
+    ] = "json",
 ) -> MessagePage:
     query = select(Message).where(visible(caller))
+    query = filtered(query, to=to, from_=from_, q=q, until=until)
     if direction is not None:
         query = query.where(Message.direction == direction.value)
     if account is not None:
@@ -365,6 +442,9 @@ async def list_messages(
         page = rows[:limit]
         reports = await load_reports(session, page)
     more = len(rows) > limit
-    return MessagePage(
+    result = MessagePage(
         [to_out(m, reports.get(m.id, [])) for m in page], str(page[-1].seq) if more else None
     )
+    if format == "csv":
+        return csv_response(result)  # type: ignore[return-value]
+    return result

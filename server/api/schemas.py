@@ -4,7 +4,7 @@ errors name the field (`Expected str, got int - at $.name`) and reach the caller
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -112,10 +112,30 @@ class AccountOut(msgspec.Struct):
     sharing: Sharing
 
 
+Zoned = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64,
+        description="RFC 3339 with a zone (Z or an offset)",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+
+
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
     to: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     text: Text
     account: AccountId | None = None
+    # Not before this time (state `scheduled` until then); at most a year ahead.
+    send_at: Zoned | None = None
+    # Not after this time, or this many seconds after it is due: then failed/expired.
+    valid_until: Zoned | None = None
+    ttl: Annotated[int, msgspec.Meta(ge=1, le=366 * 86400)] | None = None
+    priority: Literal["high", "normal", "bulk"] = "normal"
+    sender: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
+    flash: bool = False  # class 0, where the gateway can send it
+    # transactional: goes to an opted-out number where the account allows it.
+    category: Literal["transactional", "marketing"] | None = None
 
 
 class Accepted(msgspec.Struct):
@@ -178,6 +198,12 @@ class MessageOut(msgspec.Struct):
     line: str | None = None
     # The route it took: its line, or "account:<id>" when its account's fallback sent it.
     route: str | None = None
+    send_at: dt.datetime | None = None
+    valid_until: dt.datetime | None = None
+    priority: Literal["high", "normal", "bulk"] = "normal"
+    sender: str | None = None
+    flash: bool = False
+    category: str | None = None
 
 
 class MessagePage(msgspec.Struct):
@@ -191,4 +217,42 @@ class Health(msgspec.Struct):
     writer: str  # "ok" or "stopped": the group-commit writer that stores sent messages
 
 
+class OptOutIn(msgspec.Struct, forbid_unknown_fields=True):
+    number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    account: AccountId | None = None  # None: every account
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = "added by an admin"
+
+
+class OptOutOut(msgspec.Struct):
+    number: str  # E.164
+    account: int | None  # None: every account
+    reason: str
+    time: dt.datetime
+
+
+class BatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    # Each item is a POST /api/messages body (plus its own `key`, an Idempotency-Key);
+    # `defaults` fills what an item leaves out. Items are checked one by one.
+    messages: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=1000)]
+    defaults: dict[str, Any] = {}
+
+
+class BatchResult(msgspec.Struct):
+    index: int  # the item's place in `messages`, from 0
+    key: str | None
+    status: int  # 202: accepted; else the status a single POST would have had
+    id: str | None = None
+    state: MessageState | None = None
+    parts: int | None = None
+    error: str | None = None
+    detail: str | None = None
+
+
+class BatchOut(msgspec.Struct):
+    accepted: int
+    refused: int
+    results: list[BatchResult]
+
+
 REQUEST_BODIES = (UserIn, PasswordIn, AgentIn, AccountIn, AccountPatch, SendIn, PreviewIn)
+REQUEST_BODIES += (OptOutIn, BatchIn)

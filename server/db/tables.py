@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -148,12 +149,22 @@ class Message(Base):
     line: Mapped[str | None] = mapped_column(String(210))
     # The route an outbound message took: its line, or "account:<id>" for a fallback.
     route: Mapped[str | None] = mapped_column(String(210))
+    # Control over when and how (issue 14): not before send_at (state `scheduled` until
+    # then), not after valid_until (then failed/expired); priority 0 high, 1 normal,
+    # 2 bulk; the sender name or number the gateway should show; flash = class 0.
+    send_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    sender: Mapped[str | None] = mapped_column(String(32))
+    flash: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    category: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key", name="uq_messages_idem"),
         Index("ix_messages_account_gateway_ref", "account_id", "gateway_ref"),
         Index("ix_messages_line_sent", "line", "sent_at"),
         Index("ix_messages_peer", "peer"),
+        Index("ix_messages_state_send_at", "state", "send_at"),
     )
 
 
@@ -318,3 +329,14 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[float] = mapped_column(Float)
     response: Mapped[str] = mapped_column(Text, default="")
+
+
+class OptOut(Base):
+    """A number that asked not to be written to (STOP), for one account or all (None)."""
+
+    __tablename__ = "optouts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), index=True)  # E.164
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

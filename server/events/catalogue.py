@@ -4,11 +4,13 @@ webhooks refuse a type not named here, so a typo is an error, not silence."""
 from __future__ import annotations
 
 MESSAGE_TYPES = (
+    "message.scheduled",
     "message.queued",
     "message.dispatched",
     "message.sent",
     "message.delivered",
     "message.failed",
+    "message.cancelled",
     "message.part",
     "message.received",
 )

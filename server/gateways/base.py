@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -21,6 +22,8 @@ class Job(msgspec.Struct, frozen=True):
     parts: int
     config: Mapping[str, str]
     secrets: Mapping[str, str]
+    sender: str | None = None  # the number or name to send from (where the service lets it)
+    valid_until: dt.datetime | None = None  # not sent by then: failed/expired, never later
 
 
 class Gateway(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import random
 import time
@@ -83,7 +84,9 @@ class Dispatcher:
         sleep: Sleep | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        wall: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
+        self._wall = wall  # for a job's valid_until
         self.name = name
         self._send_one = send_one
         self._sink = sink
@@ -154,6 +157,15 @@ class Dispatcher:
         attempt = 0
         while True:
             attempt += 1
+            if job.valid_until is not None and self._wall() >= job.valid_until:
+                # Waiting for the service (retries, an outage) outlasted the message.
+                await self._sink.report(
+                    job.id,
+                    MessageState.FAILED.value,
+                    "expired",
+                    f"{self.name}: not sent before its valid_until ({attempt - 1} attempts so far)",
+                )
+                return
             try:
                 outcome = await self._limited(job)
             except asyncio.CancelledError:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sms.model import Direction, GatewayType, MessageState
 
 from ..accounts.config import stored_values
-from ..db.tables import Account, Message
+from ..db.tables import Account, Message, utc
 from ..keys import SecretBox
 from .base import Gateway, Holding, Job, Registry, StateSink
 from .http import LazyClient
@@ -127,6 +127,8 @@ class WebGateways:
                 parts=message.parts,
                 config=stored_values(account.config),
                 secrets=self._box.open(account.secrets),
+                sender=message.sender,
+                valid_until=utc(message.valid_until),
             )
             await registry.get(GatewayType(account.gateway)).hand_off([job])
             handed += 1

@@ -125,19 +125,88 @@ class _Row:
 
 
 async def queued(db: Executor, rows: Sequence[dict[str, Any]]) -> None:
-    """The events of messages just inserted as `queued` (the writer's batch)."""
+    """The events of messages just inserted (the writer's batch): `message.queued`, or
+    `message.scheduled` for one with a `send_at` still ahead."""
     events = []
     for row in rows:
         m = _Row(row)
-        events.append(
-            _event(
-                "message.queued",
-                row["created_at"],
-                m,
-                {"state": "queued", "text": row["text"], "user": row.get("user_id")},
-            )
-        )
+        state = row.get("state") or MessageState.QUEUED.value
+        data: dict[str, object] = {"state": state, "text": row["text"], "user": row.get("user_id")}
+        if state == MessageState.SCHEDULED.value:
+            data["send_at"] = row.get("send_at")
+        events.append(_event(f"message.{state}", row["created_at"], m, data))
     await outbox.write(db, events)
+
+
+async def promoted(db: Executor, seqs: Sequence[int], at: dt.datetime) -> None:
+    """Scheduled messages whose time came: scheduled → queued (routing/schedule.py)."""
+    if not seqs:
+        return
+    rows = (
+        await db.execute(
+            update(Message)
+            .where(Message.seq.in_(seqs), Message.state == MessageState.SCHEDULED.value)
+            .values(state=MessageState.QUEUED.value, detail=None)
+            .returning(*_RETURNING)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    await outbox.write(db, [_event("message.queued", at, m, {"state": "queued"}) for m in rows])
+
+
+async def cancelled(db: Executor, where: Any, detail: str, at: dt.datetime) -> bool:
+    """Cancel the message `where` selects (api/message_cancel.py decides what may be);
+    False when it matched nothing (it had moved on)."""
+    rows = (
+        await db.execute(
+            update(Message)
+            .where(where)
+            .values(
+                state=MessageState.CANCELLED.value,
+                detail=detail,
+                lease_owner=None,
+                lease_until=None,
+            )
+            .returning(*_RETURNING)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    await outbox.write(
+        db,
+        [
+            _event("message.cancelled", at, m, {"state": "cancelled", "detail": detail})
+            for m in rows
+        ],
+    )
+    return bool(rows)
+
+
+async def expired(db: Executor, seqs: Sequence[int], at: dt.datetime) -> None:
+    """Messages not sent by their valid_until: failed, reason `expired`."""
+    if not seqs:
+        return
+    detail = "not sent before its valid_until"
+    rows = (
+        await db.execute(
+            update(Message)
+            .where(
+                Message.seq.in_(seqs),
+                Message.state.in_([MessageState.QUEUED.value, MessageState.SCHEDULED.value]),
+            )
+            .values(
+                state=MessageState.FAILED.value,
+                reason="expired",
+                detail=detail,
+                failed_at=at,
+                lease_owner=None,
+                lease_until=None,
+            )
+            .returning(*_RETURNING)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    data = {"state": "failed", "reason": "expired", "detail": detail}
+    await outbox.write(db, [_event("message.failed", at, m, dict(data)) for m in rows])
 
 
 async def received(db: Executor, message: Message) -> None:

@@ -13,8 +13,9 @@ from sms.model import Direction, MessageState, Sharing
 from sms.phone import PhoneNumberError, normalize
 from sms.segment import segment
 
+from ..accounts.config import stored_values
 from ..db.tables import Account, Message
-from . import changes
+from . import changes, optout
 
 
 async def reader_for(session: AsyncSession, account: Account, sender: str) -> int | None:
@@ -81,4 +82,16 @@ async def store_inbound(
     session.add(message)
     await session.flush()
     await changes.received(session, message)
+    if account is not None:
+        entry = await optout.note_incoming(
+            session,
+            account.id,
+            account.name,
+            stored_values(account.config),
+            peer,
+            text,
+            message.created_at,
+        )
+        if entry is not None:
+            message.detail = f"opt-out: {peer} is on the suppression list ({entry.reason})"
     return message

@@ -20,7 +20,12 @@ Rules:
 - a message already handed to a line that did not acknowledge it goes to that line
   only (the agent may hold it: another line could send it twice);
 - when no line of the account has been usable (down, agent offline, over budget, or
-  failing) for `fallback_after` seconds, its other messages go through the fallback.
+  failing) for `fallback_after` seconds, its other messages go through the fallback;
+- a message goes no earlier than its `send_at`, never in its account's quiet hours or
+  days (high priority may, with `quiet_hours_high = send`), and never after its
+  `valid_until`: then it is expired instead;
+- high priority goes first, then normal, then bulk, each oldest first; bulk uses at
+  most `bulk_share` of a line's per_minute budget, so a campaign leaves room for codes.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 import msgspec
+
+from .timing import Priority, Quiet, describe_until, quiet_until
 
 ONE_AT_A_TIME = frozenset({"modem", "gammu"})
 BALANCE_SLACK = 2  # segments a line may be ahead of a slower one, in the last minute
@@ -51,6 +58,7 @@ class LineState(msgspec.Struct, kw_only=True):
     per_recipient_day: int | None = None
     failing_since: dt.datetime | None = None  # every send since then failed
     busy_since: dt.datetime | None = None  # its oldest job in flight was handed then
+    bulk_minute: int = 0  # of sent_minute, the segments of bulk messages
 
     @property
     def one_at_a_time(self) -> bool:
@@ -70,6 +78,9 @@ class Waiting(msgspec.Struct, frozen=True, kw_only=True):
     parts: int
     sticky: str | None = None  # the line this number last wrote to or was written from
     pinned: str | None = None  # handed to this line before, not acknowledged
+    priority: int = Priority.NORMAL
+    send_at: dt.datetime | None = None  # not before
+    valid_until: dt.datetime | None = None  # not after: expired
 
 
 class AccountRoute(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +88,8 @@ class AccountRoute(msgspec.Struct, frozen=True, kw_only=True):
     fallback_id: int | None = None
     fallback_after: float = 300.0  # seconds
     blocked_since: dt.datetime | None = None  # no line usable since (kept by the caller)
+    quiet: Quiet | None = None
+    bulk_share: float = 0.5  # of each line's per_minute, for bulk messages
 
 
 class Plan(msgspec.Struct, kw_only=True):
@@ -84,6 +97,8 @@ class Plan(msgspec.Struct, kw_only=True):
     fallback: list[tuple[str, int]]  # (message id, fallback account id)
     waiting: dict[str, str | None]  # message id → why it waits (None: its turn comes)
     blocked_since: dict[int, dt.datetime | None]  # per account, for the next round
+    expired: list[str] = []  # message ids past their valid_until: fail them
+    wake_at: dt.datetime | None = None  # a message waits for this time (send_at, quiet end)
 
 
 def why_not_taking(line: LineState) -> str | None:
@@ -124,16 +139,32 @@ def _day_budget_allows(line: LineState, message: Waiting, to_peer: int) -> bool:
     )
 
 
-def _takes(line: LineState, message: Waiting, to_peer: int) -> bool:
+def bulk_limit(line: LineState, share: float) -> int | None:
+    """Bulk segments a line may send per minute (None: no per_minute, no cap)."""
+    if line.per_minute is None:
+        return None
+    return max(1, int(line.per_minute * share))
+
+
+def _bulk_fits(line: LineState, message: Waiting, share: float) -> bool:
+    if message.priority != Priority.BULK:
+        return True
+    return _fits(line.bulk_minute, message.parts, bulk_limit(line, share))
+
+
+def _takes(line: LineState, message: Waiting, to_peer: int, share: float = 1.0) -> bool:
     return (
         line.local
         and why_not_taking(line) is None
         and _fits(line.sent_minute, message.parts, line.per_minute)
+        and _bulk_fits(line, message, share)
         and _day_budget_allows(line, message, to_peer)
     )
 
 
-def _reason(lines: Iterable[LineState], message: Waiting, recipients: Mapping) -> str | None:
+def _reason(
+    lines: Iterable[LineState], message: Waiting, recipients: Mapping, share: float = 1.0
+) -> str | None:
     """Why none of `lines` took the message; None when they are only busy (its turn
     comes) — a stable text, so that a long queue is not rewritten every round."""
     parts: list[str] = []
@@ -147,6 +178,11 @@ def _reason(lines: Iterable[LineState], message: Waiting, recipients: Mapping) -
                 why = (
                     f"has sent {line.sent_minute} of {line.per_minute} segments this minute"
                     f" (this message has {message.parts})"
+                )
+            elif not _bulk_fits(line, message, share):
+                why = (
+                    f"has sent {line.bulk_minute} of {bulk_limit(line, share)} bulk segments"
+                    f" this minute (bulk_share)"
                 )
             elif not _fits(line.sent_day, message.parts, line.per_day):
                 why = f"has sent {line.sent_day} of {line.per_day} segments in 24 h"
@@ -192,10 +228,23 @@ def plan(
     result = Plan(assign=[], fallback=[], waiting={}, blocked_since=blocked)
     # A number given a line in this round keeps it for its next message in the round.
     chosen: dict[tuple[int, str], str] = {}
-    # A message handed before and not acknowledged goes first, to its line only.
-    ordered = sorted(messages, key=lambda m: m.pinned is None)
+    # A message handed before and not acknowledged goes first, to its line only; then
+    # by priority, each oldest first (the sort is stable).
+    ordered = sorted(messages, key=lambda m: (m.pinned is None, m.priority))
+    wake: list[dt.datetime] = []
     for message in ordered:
         own = by_account.get(message.account_id, [])
+        route_of = accounts.get(message.account_id)
+        share = route_of.bulk_share if route_of is not None else 1.0
+        if message.pinned is None:
+            held = _held(message, route_of, now)
+            if held == "expired":
+                result.expired.append(message.id)
+                continue
+            if held is not None:
+                result.waiting[message.id], until = held
+                wake.append(until)
+                continue
         if message.pinned is not None:
             line = by_key.get(message.pinned)
             if line is not None and line.local and why_not_taking(line) is None:
@@ -221,13 +270,15 @@ def plan(
             and sticky.up
             and _day_budget_allows(sticky, message, sent_to.get((sticky.key, message.peer), 0))
         ):
-            if _takes(sticky, message, sent_to.get((sticky.key, message.peer), 0)):
+            if _takes(sticky, message, sent_to.get((sticky.key, message.peer), 0), share):
                 _take(result, sticky, message, sent_to)
                 chosen[(message.account_id, message.peer)] = sticky.key
             else:
-                result.waiting[message.id] = _reason([sticky], message, sent_to)
+                result.waiting[message.id] = _reason([sticky], message, sent_to, share)
             continue
-        free = [ln for ln in own if _takes(ln, message, sent_to.get((ln.key, message.peer), 0))]
+        free = [
+            ln for ln in own if _takes(ln, message, sent_to.get((ln.key, message.peer), 0), share)
+        ]
         floor = min((ln.sent_minute for ln in own if _soon(ln, now)), default=0)
         even = [ln for ln in free if ln.sent_minute - floor <= BALANCE_SLACK]
         if even:
@@ -237,8 +288,37 @@ def plan(
         elif free:
             result.waiting[message.id] = None  # a slower line takes it soon
         else:
-            result.waiting[message.id] = _reason(own, message, sent_to)
+            result.waiting[message.id] = _reason(own, message, sent_to, share)
+    # A message that waits (budget, busy line) expires at its valid_until: a round then.
+    assigned = {mid for mid, _ in result.assign}
+    wake += [
+        m.valid_until
+        for m in messages
+        if m.valid_until is not None and m.id in result.waiting and m.id not in assigned
+    ]
+    result.wake_at = min(wake, default=None)
     return result
+
+
+def _held(
+    message: Waiting, route: AccountRoute | None, now: dt.datetime
+) -> str | tuple[str, dt.datetime] | None:
+    """ "expired", (why it waits, until when), or None when the clock lets it go now."""
+    if message.valid_until is not None and message.valid_until <= now:
+        return "expired"
+    if message.send_at is not None and message.send_at > now:
+        return f"scheduled for {message.send_at.isoformat()}", message.send_at
+    quiet = route.quiet if route is not None else None
+    if quiet is None or (message.priority == Priority.HIGH and quiet.high_send):
+        return None
+    until = quiet_until(now, quiet)
+    if until is None:
+        return None
+    why = f"waiting: quiet hours until {describe_until(until, now, quiet.zone)}"
+    # One that expires before the quiet time ends is woken to expire then.
+    if message.valid_until is not None and message.valid_until < until:
+        until = message.valid_until
+    return why, until
 
 
 def _soon(line: LineState, now: dt.datetime) -> bool:
@@ -258,5 +338,7 @@ def _take(
     line.in_flight += 1
     line.sent_minute += message.parts
     line.sent_day += message.parts
+    if message.priority == Priority.BULK:
+        line.bulk_minute += message.parts
     key = (line.key, message.peer)
     sent_to[key] = sent_to.get(key, 0) + message.parts

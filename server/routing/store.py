@@ -9,6 +9,7 @@ failed counts as sent now.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -19,11 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge import protocol as p
 from sms.model import Direction, GatewayType, MessageState
+from sms.validity import relative_floor
 
 from ..accounts.config import stored_values
 from ..accounts.lines import fallback_of
 from ..db.tables import Account, AccountLine, Agent, AgentLine, Message, utc
+from ..messages import changes
 from .planner import AccountRoute, LineState, Plan, Waiting, plan, why_not_taking
+from .timing import DEFAULT_ZONE, Priority, Quiet, bulk_share_of, quiet_of
 
 AGENT_GATEWAYS = tuple(g.value for g in GatewayType if g.runs_on_agent)
 LEASE = dt.timedelta(seconds=30)  # for the agent's ack of a job
@@ -32,6 +36,7 @@ MINUTE = dt.timedelta(minutes=1)
 DAY = dt.timedelta(days=1)
 IN_FLIGHT = (MessageState.QUEUED.value, MessageState.DISPATCHED.value)
 FALLBACK_ROUTE = "account:"
+BULK = int(Priority.BULK)
 SCAN_BASE, SCAN_PER_LINE = 50, 50  # queued messages a round looks at, with modem lines only
 
 
@@ -59,13 +64,15 @@ class LineRow(msgspec.Struct, frozen=True):
     per_recipient_day: int | None
     fallback: str | None
     fallback_after: int
+    quiet: Quiet | None = None
+    bulk_share: float = 0.5
 
     @property
     def key(self) -> str:
         return line_key(self.agent, self.line)
 
 
-async def line_rows(session: AsyncSession) -> list[LineRow]:
+async def line_rows(session: AsyncSession, default_zone: str = DEFAULT_ZONE) -> list[LineRow]:
     rows = (
         await session.execute(
             select(
@@ -87,7 +94,8 @@ async def line_rows(session: AsyncSession) -> list[LineRow]:
     ).all()
     out = []
     for al, name, gateway, config, connection, up in rows:
-        fallback, after = fallback_of(stored_values(config))
+        values = stored_values(config)
+        fallback, after = fallback_of(values)
         out.append(
             LineRow(
                 account_id=al.account_id,
@@ -103,6 +111,8 @@ async def line_rows(session: AsyncSession) -> list[LineRow]:
                 per_recipient_day=al.per_recipient_day,
                 fallback=fallback,
                 fallback_after=after,
+                quiet=quiet_of(values, default_zone),
+                bulk_share=bulk_share_of(values),
             )
         )
     return out
@@ -115,6 +125,7 @@ class Counters(msgspec.Struct):
     last_sent: dt.datetime | None = None
     failing_since: dt.datetime | None = None
     busy_since: dt.datetime | None = None
+    bulk_minute: int = 0
 
 
 async def counters(
@@ -141,6 +152,7 @@ async def counters(
             func.sum(Message.parts).filter(column > minute_ago),
             func.max(column),
             func.min(column),
+            func.sum(Message.parts).filter(column > minute_ago, Message.priority == BULK),
         )
         .where(Message.line.in_(keys), column > day_ago, only)
         .group_by(Message.line)
@@ -154,6 +166,7 @@ async def counters(
             func.count(),
             func.min(Message.dispatched_at),
             func.min(Message.dispatched_at),
+            func.sum(Message.parts).filter(Message.priority == BULK),
         )
         .where(
             Message.line.in_(keys),
@@ -169,10 +182,11 @@ async def counters(
         .group_by(Message.line)
     )
     seen: dict[str, dict[str, tuple[dt.datetime | None, dt.datetime | None]]] = {}
-    for name, key, day, minute, last, first in await session.execute(
+    for name, key, day, minute, last, first, bulk in await session.execute(
         union_all(*selects, in_flight)
     ):
         c = out[key]
+        c.bulk_minute += int(bulk or 0)
         if name == "flight":
             c.in_flight = int(minute or 0)
             c.busy_since = utc(first) or now  # handed, not yet acknowledged: just now
@@ -231,6 +245,7 @@ def line_state(row: LineRow, c: Counters, local: bool) -> LineState:
         per_recipient_day=row.per_recipient_day,
         failing_since=c.failing_since,
         busy_since=c.busy_since,
+        bulk_minute=c.bulk_minute,
     )
 
 
@@ -244,6 +259,11 @@ class Queued(msgspec.Struct, frozen=True):
     line: str | None
     route: str | None
     detail: str | None
+    priority: int = Priority.NORMAL
+    send_at: dt.datetime | None = None
+    valid_until: dt.datetime | None = None
+    flash: bool = False
+    sender: str | None = None
 
 
 async def queued(
@@ -264,6 +284,11 @@ async def queued(
             Message.line,
             Message.route,
             Message.detail,
+            Message.priority,
+            Message.send_at,
+            Message.valid_until,
+            Message.flash,
+            Message.sender,
         )
         .where(
             Message.account_id.in_(accounts),
@@ -272,11 +297,15 @@ async def queued(
             Message.state == MessageState.QUEUED.value,
             or_(Message.lease_until.is_(None), Message.lease_until < now),
         )
-        .order_by(Message.seq)
+        # High priority first, so that a long bulk queue does not hide it past `limit`.
+        .order_by(Message.priority, Message.seq)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Message)
     )
-    return [Queued(*row) for row in rows]
+    return [
+        Queued(*row[:10], utc(row.send_at), utc(row.valid_until), bool(row.flash), row.sender)
+        for row in rows
+    ]
 
 
 async def sticky_lines(
@@ -341,13 +370,14 @@ async def route_round(
     now: dt.datetime,
     limit: int = 2000,
     everything: bool = False,
+    default_zone: str = DEFAULT_ZONE,
 ) -> Round:
     """Plan one round for the lines of `local_agents` (and the fallbacks of any account)
     and record it: leases, lines and routes of the messages handed, reasons of the
     others. `blocked` (account → no usable line since) is updated in place.
     `everything` (the periodic sweep): every account, so that the messages of an agent
     that is offline everywhere say why they wait."""
-    rows = await line_rows(session)
+    rows = await line_rows(session, default_zone)
     by_account: dict[int, list[LineRow]] = defaultdict(list)
     for row in rows:
         by_account[row.account_id].append(row)
@@ -372,6 +402,8 @@ async def route_round(
             fallback_id=fallback_ids.get(by_account[a][0].fallback or ""),
             fallback_after=float(by_account[a][0].fallback_after),
             blocked_since=blocked.get(a),
+            quiet=by_account[a][0].quiet,
+            bulk_share=by_account[a][0].bulk_share,
         )
         for a in accounts_in_play
     }
@@ -399,6 +431,9 @@ async def route_round(
             parts=m.parts,
             sticky=sticky.get((m.account_id, m.peer)),
             pinned=m.line,
+            priority=m.priority,
+            send_at=m.send_at,
+            valid_until=m.valid_until,
         )
         for m in messages
     ]
@@ -420,7 +455,14 @@ async def route_round(
             (
                 agent,
                 p.Job(
-                    id=m.id, line=line, to=m.peer, text=m.text, account=m.account_id, report=True
+                    id=m.id,
+                    line=line,
+                    to=m.peer,
+                    text=m.text,
+                    account=m.account_id,
+                    report=True,
+                    flash=m.flash,
+                    validity_minutes=remaining_minutes(m.valid_until, now),
                 ),
             )
         )
@@ -456,6 +498,9 @@ async def route_round(
             .values(lease_owner=owner, lease_until=now + FALLBACK_LEASE)
         )
 
+    if result.expired:
+        await expire(session, [by_id[mid].seq for mid in result.expired], now)
+
     reasons: dict[str | None, list[int]] = defaultdict(list)
     for mid, why in result.waiting.items():
         m = by_id[mid]
@@ -467,7 +512,24 @@ async def route_round(
     # Another round at once when this one was cut short and routed everything it saw to
     # spool lines or fallbacks (one-at-a-time lines wait for their Sent anyway).
     more = len(messages) + len(again) >= limit and not result.waiting
-    return Round(jobs, fallback, result, _next_check(routes, result, now), plan_seconds, more)
+    next_check = _next_check(routes, result, now)
+    if result.wake_at is not None:  # a send_at, a quiet time's end, a valid_until
+        wake = max(0.05, (result.wake_at - now).total_seconds())
+        next_check = wake if next_check is None else min(next_check, wake)
+    return Round(jobs, fallback, result, next_check, plan_seconds, more)
+
+
+def remaining_minutes(valid_until: dt.datetime | None, now: dt.datetime) -> int | None:
+    """What is left of a message's validity as the longest TP-VP that does not outlast it
+    (at least 5 minutes, the shortest there is), so every encoder sends that value."""
+    if valid_until is None:
+        return None
+    return relative_floor(math.floor((valid_until - now).total_seconds() / 60))
+
+
+async def expire(session: AsyncSession, seqs: list[int], now: dt.datetime) -> None:
+    """Fail messages not sent by their valid_until (reason `expired`), with their events."""
+    await changes.expired(session, seqs, now)
 
 
 async def _fallback_ids(session: AsyncSession, names: set[str | None]) -> dict[str, int]:

@@ -16,7 +16,17 @@ from litestar.static_files import create_static_files_router
 from ..api.errors import ApiError
 from ..i18n.catalogue import N_
 from ..i18n.codes import Said, said, said_error
-from . import accounts, agents, conversations, login, messages, preferences, users, webhooks
+from . import (
+    accounts,
+    agents,
+    control,
+    conversations,
+    login,
+    messages,
+    preferences,
+    users,
+    webhooks,
+)
 from .calls import calls_fragment
 from .render import STATIC, page, template_config
 from .session import CsrfRejected, LoginRequired, provide_user
@@ -103,6 +113,7 @@ def web_router() -> Router:
         messages.messages_page,
         messages.message_rows,
         calls_fragment,
+        *control.HANDLERS,
         agents.agents_page,
         agents.agents_body,
         agents.new_token,

@@ -9,6 +9,7 @@ import msgspec
 from sms.model import GatewayType
 
 from ..accounts.config import (
+    CONTROL_KEYS,
     GATEWAY_HELP,
     GATEWAY_KEYS,
     PACING_KEYS,
@@ -49,7 +50,7 @@ def _key_help(key: Key) -> KeyHelp:
 
 
 def gateway_help(gateway: GatewayType) -> GatewayHelp:
-    keys = [_key_help(k) for k in GATEWAY_KEYS[gateway]]
+    keys = [_key_help(k) for k in (*GATEWAY_KEYS[gateway], *CONTROL_KEYS)]  # control: any
     errors = (
         [(code, info.text) for code, info in sorted(SMSBRANA_ERRORS.items())]
         if gateway is GatewayType.SMSBRANA

@@ -65,3 +65,16 @@ async def test_libgammu_backend_reconnects_after_unplug_and_never_reports_sent(v
         assert [s.submit.text for s in vm.submissions] == ["back"]
     finally:
         await modem.close()
+
+
+async def test_libgammu_sends_the_validity_and_flash_it_is_given(virtual) -> None:
+    vm = virtual()
+    modem = GammuModem(fast_config(vm.path))
+    await modem.open()
+    try:
+        result = await modem.send("+420777123456", "code 1234", validity_minutes=115, flash=True)
+        assert result.outcome is Outcome.SENT
+        [sent] = vm.submissions
+        assert sent.submit.validity_minutes == 115 and sent.submit.message_class == 0
+    finally:
+        await modem.close()

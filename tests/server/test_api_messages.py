@@ -57,6 +57,12 @@ async def test_send_is_accepted_queued_and_readable(api: Api) -> None:
         "part_states": [{"part": 1, "state": "pending", "status": None}],
         "line": None,
         "route": None,
+        "send_at": None,
+        "valid_until": None,
+        "priority": "normal",
+        "sender": None,
+        "flash": False,
+        "category": None,
     }
 
 

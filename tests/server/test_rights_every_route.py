@@ -41,6 +41,7 @@ OPEN = {
     ("GET", "/conversations/{number:str}"),
     ("GET", "/conversations/{number:str}/thread"),
     ("GET", "/settings"),  # their own language and time zone
+    ("GET", "/scheduled"),  # their own scheduled messages, as /messages (none)
 }
 REFUSED = {401, 403, 404, 405, 422}
 URL_CONFIG = "url = https://sms.example/send?to=[PHONE]&text=[MSG]"
@@ -64,6 +65,8 @@ def body_for(method: str, path: str, account: int) -> dict[str, object]:
         ("POST", "/api/users"): {"name": "mallory2", "rights": ["admin"]},
         ("POST", "/api/agents"): {"name": "evil"},
         ("POST", "/api/webhooks"): {"url": "https://crm.example/hook", "events": ["*"]},
+        ("POST", "/api/messages/batch"): {"messages": [{"to": "+420774884138", "text": "x"}]},
+        ("POST", "/api/optouts"): {"number": "+420774884138"},
         ("POST", "/api/accounts"): {"name": "Evil", "gateway": "url", "config": URL_CONFIG},
         ("PATCH", "/api/accounts/{account_id:int}"): {"name": "renamed"},
         ("POST", "/api/messages"): {"to": "+420774884138", "text": "x", "account": account},

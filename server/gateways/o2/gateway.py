@@ -121,7 +121,7 @@ class O2Gateway:
         if len(job.text) > protocol.MULTIPART_LIMIT:
             return Failed("text_too_long", "O2 accepts at most 900 characters in one SMS")
         acct = account_of(job.config, job.secrets)
-        params = protocol.send_params(acct.ba_id, job.to, job.text)
+        params = protocol.send_params(acct.ba_id, job.to, job.text, sender=job.sender or "")
         try:
             status, answer = await self.call(job.account_id, acct, params)
         except CertificateError as exc:

@@ -62,8 +62,9 @@ class SmsbranaClient:
                 return answer
         return answer
 
-    async def send(self, message_id: str, to: str, text: str) -> Answer:
-        return await self.call(protocol.send_params(message_id, to, text), protocol.parse_answer)
+    async def send(self, message_id: str, to: str, text: str, sender: str | None = None) -> Answer:
+        params = protocol.send_params(message_id, to, text, sender_phone=sender)
+        return await self.call(params, protocol.parse_answer)
 
     async def credit(self) -> Answer:
         return await self.call({"action": "credit_info"}, protocol.parse_answer)

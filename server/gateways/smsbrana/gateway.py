@@ -69,7 +69,7 @@ class SmsbranaGateway:
     async def send_one(self, job: Job) -> Outcome:
         client = self.client(job.config, job.secrets)
         try:
-            answer = await client.send(job.id, job.to, job.text)
+            answer = await client.send(job.id, job.to, job.text, job.sender)
         except Unreachable as exc:
             return Retry("smsbrana_unreachable", str(exc), outage=True)
         except protocol.ProtocolError as exc:

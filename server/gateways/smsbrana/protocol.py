@@ -175,11 +175,16 @@ def data_code(text: str) -> str:
 
 
 def send_params(
-    message_id: str, to: str, text: str, *, delivery_report: bool = True
+    message_id: str,
+    to: str,
+    text: str,
+    *,
+    delivery_report: bool = True,
+    sender_phone: str | None = None,
 ) -> dict[str, str]:
     if len(message_id) > 50:
         raise ValueError("user_id is varchar(50) at smsbrana")
-    return {
+    params = {
         "action": "send_sms",
         "number": to,
         "message": text,
@@ -187,6 +192,9 @@ def send_params(
         "data_code": data_code(text),
         "delivery_report": "1" if delivery_report else "0",
     }
+    if sender_phone:  # one of the account's authorized sender numbers
+        params["sender_phone"] = sender_phone
+    return params
 
 
 class Answer(msgspec.Struct, frozen=True):
