@@ -76,7 +76,8 @@ def is_gsm7(text: str) -> bool:
     return GSM_CHARS.issuperset(text)
 
 
-def _first_foreign(text: str) -> GSM7EncodeError:
+def first_foreign(text: str) -> GSM7EncodeError:
+    """The error for the first character of `text` that is not GSM 7-bit (there is one)."""
     i = next(i for i, ch in enumerate(text) if ch not in GSM_CHARS)
     return GSM7EncodeError(text[i], i)
 
@@ -84,14 +85,14 @@ def _first_foreign(text: str) -> GSM7EncodeError:
 def septet_length(text: str) -> int:
     """Septets `text` needs in GSM 7-bit; raises GSM7EncodeError if it cannot be encoded."""
     if not is_gsm7(text):
-        raise _first_foreign(text)
+        raise first_foreign(text)
     return len(text) + sum(text.count(ch) for ch in _EXT_CHARS)
 
 
 def to_septets(text: str) -> bytes:
     """Text to septet values (one per byte), extension characters as ESC + code."""
     if not is_gsm7(text):
-        raise _first_foreign(text)
+        raise first_foreign(text)
     return text.translate(_TO_SEPTETS).encode("latin-1")
 
 

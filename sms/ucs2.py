@@ -22,6 +22,11 @@ def decode(data: bytes) -> str:
     return _decode_be(data, "replace", True)[0]
 
 
+def decode_exact(data: bytes) -> str:
+    """The inverse of `encode`, lone surrogates kept: for octets `encode` made."""
+    return _decode_be(data, "surrogatepass", True)[0]
+
+
 def unit_length(text: str) -> int:
     """UTF-16 code units: characters outside the BMP count two."""
     return len(_encode_be(text, "surrogatepass")[0]) // 2

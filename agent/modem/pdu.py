@@ -17,7 +17,7 @@ from typing import Literal
 import msgspec
 
 from sms import gsm7, ucs2
-from sms.segment import Encoding, gsm7_parts, segment
+from sms.segment import Encoding, gsm7_parts, ucs2_parts
 
 from .pdu_fields import (
     _CODINGS,
@@ -204,22 +204,23 @@ def encode_submit(
         data = text if isinstance(text, bytes) else text.encode("latin-1")
         alphabet = Alphabet.DATA8
         single, per_part = _DATA8_SINGLE, _DATA8_PART16 if ref16 else _DATA8_PART
-        chunks: list[bytes] | list[str] = (
+        bodies = (
             [data]
             if len(data) <= single
             else [data[i : i + per_part] for i in range(0, len(data), per_part)]
         )
+        shown = [body.hex() for body in bodies]
     else:
         gsm = None if encoding is Encoding.UCS2 else gsm7_parts(text, ref16=ref16)
         if gsm is not None:
             alphabet = Alphabet.GSM7
-            chunks, septet_chunks = gsm
+            shown, bodies = gsm  # bodies: each part's septets, one per byte
+        elif encoding is Encoding.GSM7:
+            raise gsm7.first_foreign(text)  # names the character with no GSM 7-bit form
         else:
-            # UCS-2, or GSM 7-bit asked for a text that has no such form (this raises).
-            seg = segment(text, ref16=ref16, encoding=encoding or Encoding.UCS2)
             alphabet = Alphabet.UCS2
-            chunks = seg.parts
-    total = len(chunks)
+            shown, bodies = ucs2_parts(text, ref16=ref16)
+    total = len(bodies)
     if total > MAX_PARTS:
         raise ValueError(f"message needs {total} parts, more than {MAX_PARTS}")
     if reference is None and total > 1:
@@ -236,7 +237,8 @@ def encode_submit(
         first |= 0x20
     if total > 1:
         first |= 0x40  # TP-UDHI
-    head = (
+    # The SMSC field and every octet up to TP-UDL: the same for every part.
+    tpdu_head = (
         bytes([first, 0x00])
         + encode_address(to, toa)
         + bytes([0x00, encode_dcs(alphabet, flash)])
@@ -247,31 +249,42 @@ def encode_submit(
         )
     )
     smsc_field = encode_smsc(smsc)
+    head = smsc_field + tpdu_head
+    tpdu_start = len(smsc_field)
+    encoding_name = str(alphabet)
+
+    if total == 1:
+        body = bodies[0]
+        if alphabet is Alphabet.GSM7:
+            udl, ud = len(body), gsm7.pack(body)
+        else:
+            udl, ud = len(body), body
+        pdu = head + bytes([udl]) + ud
+        return [
+            EncodedPart(
+                pdu.hex().upper(), len(pdu) - tpdu_start, 1, 1, None, encoding_name, shown[0]
+            )
+        ]
 
     parts: list[EncodedPart] = []
-    for n, chunk in enumerate(chunks, 1):
-        udh = concat_header(reference or 0, total, n, ref16) if total > 1 else b""
+    for n, body in enumerate(bodies, 1):
+        udh = concat_header(reference or 0, total, n, ref16)
         if alphabet is Alphabet.GSM7:
-            septets = septet_chunks[n - 1]
-            fill = gsm7.fill_bits_after_header(len(udh)) if udh else 0
-            ud = udh + gsm7.pack(septets, fill)
-            udl = (gsm7.header_septets(len(udh)) if udh else 0) + len(septets)
-            shown = chunk
-        elif alphabet is Alphabet.UCS2:
-            body = ucs2.encode(chunk)  # type: ignore[arg-type]
-            ud, udl, shown = udh + body, len(udh) + len(body), chunk
+            ud = udh + gsm7.pack(body, gsm7.fill_bits_after_header(len(udh)))
+            udl = gsm7.header_septets(len(udh)) + len(body)
         else:
-            ud, udl, shown = udh + chunk, len(udh) + len(chunk), chunk.hex()  # type: ignore[union-attr,operator]
-        tpdu = head + bytes([udl]) + ud
+            ud = udh + body
+            udl = len(ud)
+        pdu = head + bytes([udl]) + ud
         parts.append(
             EncodedPart(
-                pdu=(smsc_field + tpdu).hex().upper(),
-                tpdu_length=len(tpdu),
-                part=n,
-                parts=total,
-                reference=reference if total > 1 else None,
-                encoding=str(alphabet),
-                text=shown,  # type: ignore[arg-type]
+                pdu.hex().upper(),
+                len(pdu) - tpdu_start,
+                n,
+                total,
+                reference,
+                encoding_name,
+                shown[n - 1],
             )
         )
     return parts

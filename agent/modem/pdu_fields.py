@@ -290,8 +290,11 @@ def decode_dcs(dcs: int, offset: int | None = None) -> Coding:
     return coding
 
 
+_DCS_OF = {Alphabet.GSM7: 0x00, Alphabet.DATA8: 0x04, Alphabet.UCS2: 0x08}
+
+
 def encode_dcs(alphabet: Alphabet, flash: bool = False) -> int:
-    base = {Alphabet.GSM7: 0x00, Alphabet.DATA8: 0x04, Alphabet.UCS2: 0x08}[alphabet]
+    base = _DCS_OF[alphabet]
     return base | 0x10 if flash else base  # flash = class 0
 
 
