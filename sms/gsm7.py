@@ -60,6 +60,12 @@ _TO_SEPTETS = {ord(ch): chr(code) for ch, code in _BASIC_CODE.items()} | {
 # characters, as a translate would leave them.
 _SEPTET_CHARMAP = BASIC_TABLE + "".join(map(chr, range(0x80, 0x100)))
 _charmap_decode = codecs.charmap_decode
+# 80 where a septet is ESC, 00 elsewhere; and the septets with their high bit set (the
+# code after an ESC) as the characters an escape pair stands for.
+_ESC_FLAGS = bytes(0x80 if i == ESC else 0 for i in range(256))
+_ESCAPED_CHARMAP = BASIC_TABLE + "".join(
+    EXTENSION_TABLE.get(code, BASIC_TABLE[code]) for code in range(0x80)
+)
 _ESCAPE_PAIRS = tuple(("\x1b" + BASIC_TABLE[code], ch) for code, ch in EXTENSION_TABLE.items())
 
 
@@ -109,11 +115,18 @@ def decode(septets: list[int] | bytes) -> str:
     """Septet values to text. An ESC before an undefined code shows that code's basic
     character (TS 23.038); a trailing lone ESC is dropped."""
     raw = bytes(s & 0x7F for s in septets) if isinstance(septets, list) else septets
-    text = _charmap_decode(raw, "strict", _SEPTET_CHARMAP)[0]
-    if "\x1b" not in text:
-        return text
-    if "\x1b\x1b" in text or text.endswith("\x1b"):
+    if b"\x1b" not in raw:
+        return _charmap_decode(raw, "strict", _SEPTET_CHARMAP)[0]
+    if b"\x1b\x1b" in raw or raw.endswith(b"\x1b"):
         return _decode_slow(raw)
+    if raw.isascii():  # septets, as unpacked from a PDU: the high bit is free
+        # Every ESC here precedes a code that is not ESC: set that code's high bit (an
+        # OR of the ESC flags shifted one octet on), drop the ESCs, and read 80–FF as
+        # "escaped": the extension character, or the basic one for an undefined code.
+        flags = int.from_bytes(raw.translate(_ESC_FLAGS), "little") << 8
+        marked = (int.from_bytes(raw, "little") | flags).to_bytes(len(raw), "little")
+        return _charmap_decode(marked.replace(b"\x1b", b""), "strict", _ESCAPED_CHARMAP)[0]
+    text = _charmap_decode(raw, "strict", _SEPTET_CHARMAP)[0]
     # Translated, an escape pair reads ESC + the basic character of its code: swap the
     # ten defined pairs for their extension characters; an ESC left over precedes an
     # undefined code, which shows as its basic character (TS 23.038).
