@@ -237,7 +237,6 @@ def encode_submit(
         first |= 0x20
     if total > 1:
         first |= 0x40  # TP-UDHI
-    # The SMSC field and every octet up to TP-UDL: the same for every part.
     tpdu_head = (
         bytes([first, 0x00])
         + encode_address(to, toa)
@@ -249,7 +248,7 @@ def encode_submit(
         )
     )
     smsc_field = encode_smsc(smsc)
-    head = smsc_field + tpdu_head
+    head = smsc_field + tpdu_head  # every octet up to TP-UDL: the same in every part
     tpdu_start = len(smsc_field)
     encoding_name = str(alphabet)
 
@@ -476,7 +475,10 @@ def _fast_address(data: bytes, i: int, end: int) -> tuple[str, int, int] | None:
     return ("+" + digits if ton == 1 else digits), toa, stop
 
 
-def _fast_user_data(data: bytes, i: int, alphabet: Alphabet, has_udh: bool) -> tuple | None:
+_FastUserData = tuple[str, str | None, list[InformationElement], Concat | None]
+
+
+def _fast_user_data(data: bytes, i: int, alphabet: Alphabet, has_udh: bool) -> _FastUserData | None:
     """(text, data, elements, concat) of TP-UDL at `i` onward, or None: see `_read_user_data`."""
     if i >= len(data):
         return None
