@@ -86,9 +86,9 @@ def gsm7_parts(text: str, *, ref16: bool = False) -> tuple[list[str], list[bytes
     return _split_septets(text, septets, capacity)
 
 
-def _split_ucs2(text: str, capacity: int) -> list[str]:
-    units = ucs2.encode(text)
-    parts: list[str] = []
+def _split_units(units: bytes, capacity: int) -> list[bytes]:
+    """UTF-16-BE octets cut into parts of at most `capacity` units."""
+    chunks: list[bytes] = []
     pos = 0
     step = capacity * 2
     while pos < len(units):
@@ -96,9 +96,23 @@ def _split_ucs2(text: str, capacity: int) -> list[str]:
         # Never end on a high surrogate: the pair moves whole to the next part.
         if end < len(units) and 0xD8 <= units[end - 2] <= 0xDB:
             end -= 2
-        parts.append(units[pos:end].decode("utf-16-be", errors="surrogatepass"))
+        chunks.append(units[pos:end])
         pos = end
-    return parts
+    return chunks
+
+
+def _split_ucs2(text: str, capacity: int) -> list[str]:
+    return [ucs2.decode_exact(chunk) for chunk in _split_units(ucs2.encode(text), capacity)]
+
+
+def ucs2_parts(text: str, *, ref16: bool = False) -> tuple[list[str], list[bytes]]:
+    """The UCS-2 parts of `text` with each part's UTF-16-BE octets: the text encoded
+    once, for the PDU encoder, which needs both."""
+    units = ucs2.encode(text)
+    if len(units) <= SINGLE_CAPACITY[Encoding.UCS2] * 2:
+        return [text], [units]
+    chunks = _split_units(units, (PART_CAPACITY_REF16 if ref16 else PART_CAPACITY)[Encoding.UCS2])
+    return [ucs2.decode_exact(chunk) for chunk in chunks], chunks
 
 
 def units_of(text: str, encoding: Encoding) -> int:

@@ -17,9 +17,11 @@ from typing import Literal
 import msgspec
 
 from sms import gsm7, ucs2
-from sms.segment import Encoding, gsm7_parts, segment
+from sms.segment import Encoding, gsm7_parts, ucs2_parts
 
 from .pdu_fields import (
+    _CODINGS,
+    _NIBBLE_SWAP,
     Alphabet,
     Concat,
     InformationElement,
@@ -39,6 +41,7 @@ from .pdu_fields import (
     read_address,
     read_smsc,
     read_timestamp,
+    timestamp_or_none,
 )
 
 __all__ = [
@@ -201,22 +204,23 @@ def encode_submit(
         data = text if isinstance(text, bytes) else text.encode("latin-1")
         alphabet = Alphabet.DATA8
         single, per_part = _DATA8_SINGLE, _DATA8_PART16 if ref16 else _DATA8_PART
-        chunks: list[bytes] | list[str] = (
+        bodies = (
             [data]
             if len(data) <= single
             else [data[i : i + per_part] for i in range(0, len(data), per_part)]
         )
+        shown = [body.hex() for body in bodies]
     else:
         gsm = None if encoding is Encoding.UCS2 else gsm7_parts(text, ref16=ref16)
         if gsm is not None:
             alphabet = Alphabet.GSM7
-            chunks, septet_chunks = gsm
+            shown, bodies = gsm  # bodies: each part's septets, one per byte
+        elif encoding is Encoding.GSM7:
+            raise gsm7.first_foreign(text)  # names the character with no GSM 7-bit form
         else:
-            # UCS-2, or GSM 7-bit asked for a text that has no such form (this raises).
-            seg = segment(text, ref16=ref16, encoding=encoding or Encoding.UCS2)
             alphabet = Alphabet.UCS2
-            chunks = seg.parts
-    total = len(chunks)
+            shown, bodies = ucs2_parts(text, ref16=ref16)
+    total = len(bodies)
     if total > MAX_PARTS:
         raise ValueError(f"message needs {total} parts, more than {MAX_PARTS}")
     if reference is None and total > 1:
@@ -233,7 +237,7 @@ def encode_submit(
         first |= 0x20
     if total > 1:
         first |= 0x40  # TP-UDHI
-    head = (
+    tpdu_head = (
         bytes([first, 0x00])
         + encode_address(to, toa)
         + bytes([0x00, encode_dcs(alphabet, flash)])
@@ -244,31 +248,42 @@ def encode_submit(
         )
     )
     smsc_field = encode_smsc(smsc)
+    head = smsc_field + tpdu_head  # every octet up to TP-UDL: the same in every part
+    tpdu_start = len(smsc_field)
+    encoding_name = str(alphabet)
+
+    if total == 1:
+        body = bodies[0]
+        if alphabet is Alphabet.GSM7:
+            udl, ud = len(body), gsm7.pack(body)
+        else:
+            udl, ud = len(body), body
+        pdu = head + bytes([udl]) + ud
+        return [
+            EncodedPart(
+                pdu.hex().upper(), len(pdu) - tpdu_start, 1, 1, None, encoding_name, shown[0]
+            )
+        ]
 
     parts: list[EncodedPart] = []
-    for n, chunk in enumerate(chunks, 1):
-        udh = concat_header(reference or 0, total, n, ref16) if total > 1 else b""
+    for n, body in enumerate(bodies, 1):
+        udh = concat_header(reference or 0, total, n, ref16)
         if alphabet is Alphabet.GSM7:
-            septets = septet_chunks[n - 1]
-            fill = gsm7.fill_bits_after_header(len(udh)) if udh else 0
-            ud = udh + gsm7.pack(septets, fill)
-            udl = (gsm7.header_septets(len(udh)) if udh else 0) + len(septets)
-            shown = chunk
-        elif alphabet is Alphabet.UCS2:
-            body = ucs2.encode(chunk)  # type: ignore[arg-type]
-            ud, udl, shown = udh + body, len(udh) + len(body), chunk
+            ud = udh + gsm7.pack(body, gsm7.fill_bits_after_header(len(udh)))
+            udl = gsm7.header_septets(len(udh)) + len(body)
         else:
-            ud, udl, shown = udh + chunk, len(udh) + len(chunk), chunk.hex()  # type: ignore[union-attr,operator]
-        tpdu = head + bytes([udl]) + ud
+            ud = udh + body
+            udl = len(ud)
+        pdu = head + bytes([udl]) + ud
         parts.append(
             EncodedPart(
-                pdu=(smsc_field + tpdu).hex().upper(),
-                tpdu_length=len(tpdu),
-                part=n,
-                parts=total,
-                reference=reference if total > 1 else None,
-                encoding=str(alphabet),
-                text=shown,  # type: ignore[arg-type]
+                pdu.hex().upper(),
+                len(pdu) - tpdu_start,
+                n,
+                total,
+                reference,
+                encoding_name,
+                shown[n - 1],
             )
         )
     return parts
@@ -428,6 +443,183 @@ def _decode_status_report(r: Reader, smsc: str | None) -> StatusReport:
     )
 
 
+# --- the fast path ---------------------------------------------------------------
+#
+# Nearly every PDU a modem shows is a well-formed DELIVER (or SUBMIT, read back from
+# storage) with a numeric or alphanumeric address, no UDH or the 8-bit concatenation
+# header alone. `_decode_fast` reads those shapes in one function with plain indexing
+# and positional Struct construction (the per-field Reader calls and keyword arguments
+# were most of the decoder's time). On anything else, and wherever the careful path
+# would raise, it returns None and the careful path decodes from the start, so results
+# and errors stay exactly the careful path's (tests/modem/test_pdu_fast.py compares).
+
+
+def _fast_address(data: bytes, i: int, end: int) -> tuple[str, int, int] | None:
+    """(number, toa, next offset) of the address at `i`, or None: see `read_address`."""
+    if i + 2 > end:
+        return None
+    length = data[i]
+    if length > 20:
+        return None
+    toa = data[i + 1]
+    stop = i + 2 + (length + 1) // 2
+    if stop > end:
+        return None
+    ton = (toa >> 4) & 0x07
+    if ton == 5:  # alphanumeric
+        raw = data[i + 2 : stop]
+        return gsm7.decode(gsm7.unpack_bytes(raw, length * 4 // 7)), toa, stop
+    digits = data[i + 2 : stop].translate(_NIBBLE_SWAP).hex()[:length]
+    if not digits.isdigit():
+        return None  # empty, or padding / A–F nibbles to map: the careful path does it
+    return ("+" + digits if ton == 1 else digits), toa, stop
+
+
+_FastUserData = tuple[str, str | None, list[InformationElement], Concat | None]
+
+
+def _fast_user_data(data: bytes, i: int, alphabet: Alphabet, has_udh: bool) -> _FastUserData | None:
+    """(text, data, elements, concat) of TP-UDL at `i` onward, or None: see `_read_user_data`."""
+    if i >= len(data):
+        return None
+    udl = data[i]
+    ud = data[i + 1 :]
+    if has_udh:
+        # Only the 8-bit concatenation element alone (UDHL 5: 00 03 ref total seq).
+        if len(ud) < 6 or ud[0] != 5 or ud[1] != 0 or ud[2] != 3:
+            return None
+        elements = [InformationElement(0, ud[3:6])]
+        concat = Concat(ud[3], ud[4], ud[5], 8)
+        header_len = 6
+    else:
+        elements = []
+        concat = None
+        header_len = 0
+    if alphabet is Alphabet.GSM7:
+        if udl > 160 or len(ud) < (udl * 7 + 7) // 8:
+            return None
+        if has_udh:
+            if udl < 7:  # the 6-octet header takes 7 septets, one fill bit
+                return None
+            septets = gsm7.unpack_bytes(ud[6:], udl - 7, 1)
+        else:
+            septets = gsm7.unpack_bytes(ud, udl)
+        return gsm7.decode(septets), None, elements, concat
+    if udl > 140 or len(ud) < udl or header_len > udl:
+        return None
+    body = ud[header_len:udl]
+    if alphabet is Alphabet.UCS2:
+        return ucs2.decode(body).rstrip("\x00"), None, elements, concat
+    return body.decode("latin-1"), body.hex().upper(), elements, concat
+
+
+def _decode_fast(data: bytes) -> Deliver | Submit | None:
+    """A PDU with its SMSC field, decoded as `_decode(data, True)` would, or None."""
+    end = len(data)
+    smsc_len = data[0]
+    if smsc_len == 0:
+        smsc = None
+    else:
+        if smsc_len > 11 or smsc_len + 1 > end:
+            return None
+        digits = data[2 : smsc_len + 1].translate(_NIBBLE_SWAP).hex()
+        if digits.endswith("f"):
+            digits = digits[:-1]
+        if not digits.isdigit():
+            return None
+        smsc = "+" + digits if (data[1] >> 4) & 0x07 == 1 else digits
+    i = smsc_len + 1
+    if i >= end:
+        return None
+    first = data[i]
+    mti = first & 0x03
+    if mti == 0b00:
+        address = _fast_address(data, i + 1, end)
+        if address is None:
+            return None
+        sender, toa, i = address
+        if i + 9 > end:  # PID, DCS, SCTS
+            return None
+        pid, dcs = data[i], data[i + 1]
+        coding = _CODINGS[dcs]
+        if coding is None:
+            return None
+        timestamp = timestamp_or_none(data[i + 2 : i + 9])
+        if timestamp is None:
+            return None
+        ud = _fast_user_data(data, i + 9, coding.alphabet, bool(first & 0x40))
+        if ud is None:
+            return None
+        text, hex_data, elements, concat = ud
+        return Deliver(
+            smsc,
+            sender,
+            toa,
+            timestamp,
+            pid,
+            dcs,
+            coding.alphabet,
+            coding.message_class,
+            text,
+            hex_data,
+            concat,
+            None,
+            elements,
+            not first & 0x04,
+            bool(first & 0x20),
+            bool(first & 0x80),
+        )
+    if mti == 0b01:
+        if i + 1 >= end:
+            return None
+        reference = data[i + 1]
+        address = _fast_address(data, i + 2, end)
+        if address is None:
+            return None
+        recipient, toa, i = address
+        if i + 2 > end:
+            return None
+        pid, dcs = data[i], data[i + 1]
+        coding = _CODINGS[dcs]
+        if coding is None:
+            return None
+        i += 2
+        vpf = (first >> 3) & 0x03
+        validity = None
+        if vpf == 0b10:
+            if i >= end:
+                return None
+            validity = decode_relative_validity(data[i])
+            i += 1
+        elif vpf:
+            if i + 7 > end:
+                return None
+            i += 7
+        ud = _fast_user_data(data, i, coding.alphabet, bool(first & 0x40))
+        if ud is None:
+            return None
+        text, hex_data, elements, concat = ud
+        return Submit(
+            smsc,
+            reference,
+            recipient,
+            toa,
+            pid,
+            dcs,
+            coding.alphabet,
+            coding.message_class,
+            text,
+            hex_data,
+            validity,
+            concat,
+            None,
+            elements,
+            bool(first & 0x20),
+            bool(first & 0x04),
+        )
+    return None
+
+
 def _decode(data: bytes, has_smsc: bool) -> Deliver | Submit | StatusReport:
     r = Reader(data)
     smsc = read_smsc(r) if has_smsc else None
@@ -447,6 +639,15 @@ def decode(pdu: str | bytes, *, has_smsc: bool | None = True) -> Deliver | Submi
     """Decode a PDU as a modem shows it (SMSC field first). `has_smsc=False` for a bare
     TPDU; None tries with the SMSC field, then without (some modems omit it in +CDS)."""
     data = _to_bytes(pdu)
+    if data and has_smsc is not False:
+        fast = _decode_fast(data)
+        if fast is not None:
+            return fast
+    return _decode_careful(data, has_smsc)
+
+
+def _decode_careful(data: bytes, has_smsc: bool | None) -> Deliver | Submit | StatusReport:
+    """`decode` field by field: every PDU gets here that the fast path does not take."""
     if not data:
         raise PDUError("empty PDU")
     if has_smsc is not None:

@@ -212,6 +212,39 @@ def read_timestamp(r: Reader, field: str) -> datetime:
         raise PDUError(f"impossible time stamp: {exc}", offset=start, field=field) from None
 
 
+# For the decoder's fast path: each octet's swapped-BCD value (FF when a nibble is not
+# decimal) and each TZ octet's time zone (None when its tens digit is not decimal).
+_SWAPPED_BYTES = bytes(
+    (b & 0x0F) * 10 + (b >> 4) if (b & 0x0F) <= 9 and (b >> 4) <= 9 else 0xFF for b in range(256)
+)
+
+
+def _zone(tz: int) -> timezone | None:
+    if (tz >> 4) > 9:
+        return None
+    quarters = (tz & 0x07) * 10 + (tz >> 4)
+    return timezone(timedelta(minutes=15 * quarters) * (-1 if tz & 0x08 else 1))
+
+
+_TIME_ZONES = tuple(_zone(tz) for tz in range(256))
+
+
+def timestamp_or_none(raw: bytes) -> datetime | None:
+    """`read_timestamp`'s result for 7 octets, or None wherever it would raise (the
+    caller then takes the careful path, which names what is wrong)."""
+    values = raw[:6].translate(_SWAPPED_BYTES)
+    if 0xFF in values:
+        return None
+    tz = _TIME_ZONES[raw[6]]
+    if tz is None:
+        return None
+    year, month, day, hour, minute, second = values
+    try:
+        return datetime(2000 + year, month, day, hour, minute, second, tzinfo=tz)
+    except ValueError:
+        return None
+
+
 def encode_timestamp(when: datetime) -> bytes:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -257,8 +290,11 @@ def decode_dcs(dcs: int, offset: int | None = None) -> Coding:
     return coding
 
 
+_DCS_OF = {Alphabet.GSM7: 0x00, Alphabet.DATA8: 0x04, Alphabet.UCS2: 0x08}
+
+
 def encode_dcs(alphabet: Alphabet, flash: bool = False) -> int:
-    base = {Alphabet.GSM7: 0x00, Alphabet.DATA8: 0x04, Alphabet.UCS2: 0x08}[alphabet]
+    base = _DCS_OF[alphabet]
     return base | 0x10 if flash else base  # flash = class 0
 
 

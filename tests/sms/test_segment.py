@@ -1,8 +1,8 @@
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sms import gsm7
+from sms import gsm7, ucs2
 from sms.segment import (
     Encoding,
     MessageTooLong,
@@ -11,6 +11,7 @@ from sms.segment import (
     fits,
     max_characters,
     segment,
+    ucs2_parts,
 )
 
 
@@ -94,3 +95,11 @@ def test_parts_join_back_to_the_text_and_respect_capacity(text):
                 else len(part.encode("utf-16-be")) // 2
             )
             assert 0 < units <= cap
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=400), st.booleans())
+def test_ucs2_parts_are_segments_parts_with_their_octets(text, ref16):
+    texts, octets = ucs2_parts(text, ref16=ref16)
+    assert texts == segment(text, ref16=ref16, encoding=Encoding.UCS2).parts
+    assert octets == [ucs2.encode(part) for part in texts]
