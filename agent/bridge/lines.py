@@ -43,6 +43,12 @@ class LineContext(Protocol):
         """The line's status() has news (opened, lost, new signal): tell the server now."""
 
 
+# The gateways whose device recognises a job it already holds (a spool that knows its
+# job ids): handing such a job over twice cannot send it twice, so after a crash their
+# unfinished jobs are handed again (agent/bridge/recovery.py). The one list of it.
+IDEMPOTENT_GATEWAYS = frozenset({"smstools", "smslib"})
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

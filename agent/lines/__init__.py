@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from agent.bridge.runtime import Line, LineFactory
+from agent.bridge.lines import Line
+from agent.bridge.supervisor import LineFactory
 from bridge import protocol as p
 
 
