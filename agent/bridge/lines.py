@@ -55,10 +55,7 @@ def utcnow() -> datetime:
 
 class Line(Protocol):
     name: str
-    kind: str  # "modem", "gammu", "smstools", "smslib"
-    # True when handing the same job over twice cannot send it twice (a spool that knows
-    # its job ids): after a crash such a line gets its unfinished jobs again.
-    idempotent: bool
+    kind: str  # "modem", "gammu", "smstools", "smslib"; IDEMPOTENT_GATEWAYS says which
 
     async def ready(self) -> None:
         """Return when the device can take a job (a modem is connected and registered)."""

@@ -121,8 +121,6 @@ MakeModem = Callable[[OnMessage, OnReport], Modem]
 
 
 class ModemLine:
-    idempotent = False  # a message handed to a radio may have gone out
-
     def __init__(
         self,
         name: str,
