@@ -45,7 +45,7 @@ class LineContext(Protocol):
 
 # The gateways whose device recognises a job it already holds (a spool that knows its
 # job ids): handing such a job over twice cannot send it twice, so after a crash their
-# unfinished jobs are handed again (agent/bridge/recovery.py). The one list of it.
+# unfinished jobs are handed again (agent/bridge/crash_recovery.py). The one list of it.
 IDEMPOTENT_GATEWAYS = frozenset({"smstools", "smslib"})
 
 

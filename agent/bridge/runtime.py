@@ -3,9 +3,9 @@ around it, and carries out what the protocol session asks for.
 
     Agent(config, factories).run()  # until cancelled
 
-- recovery.py    settles what a crash left in the outbox, before any line starts
-- supervisor.py  the lines: allow-list, factories, (re)starts
-- connection.py  the WebSocket client with backoff, driving an AgentSession
+- crash_recovery.py  settles what a crash left in the outbox, before any line starts
+- supervisor.py      the lines: allow-list, factories, (re)starts
+- connection.py      the WebSocket client with backoff, driving an AgentSession
 
 Lines keep running while the server is away: incoming SMS and reports wait in the
 outbox and go out on reconnect.
@@ -31,9 +31,9 @@ from bridge.agent_session import (
 )
 
 from .connection import ServerConnection
+from .crash_recovery import recover
 from .lines import Line, LineWorker
 from .outbox import Outbox, OutboxFull
-from .recovery import recover
 from .supervisor import LineFactory, LineSupervisor
 
 __all__ = ["Agent", "Line", "LineFactory"]  # Line, LineFactory: their old import path

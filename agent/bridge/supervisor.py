@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge import protocol as p
 
-from .allow import refusals
+from .allow_list import refusals
 from .lines import Line, LineContext, LineWorker
 from .outbox import Outbox
 
@@ -28,7 +28,7 @@ LineFactory = Callable[[p.ConfigPush], Line]
 class LineSupervisor:
     def __init__(
         self,
-        allow: Any,  # agent.config's allow-list, as agent/bridge/allow.py reads it
+        allow: Any,  # agent.config's allow-list, as agent/bridge/allow_list.py reads it
         factories: Mapping[str, LineFactory],
         outbox: Outbox,
         ctx: LineContext,

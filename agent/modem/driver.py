@@ -19,8 +19,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from .at import ESC, Unsolicited, split_args
+from .at_session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .calls import CallReport, CallTracker
-from .errors import ErrorClass
+from .error_codes import ErrorClass
 from .inbox import Inbox
 from .interface import (
     ModemConfig,
@@ -36,7 +37,6 @@ from .link import PortLost
 from .pdu import EncodedPart, encode_submit
 from .profiles import GENERIC, Profile, profile_for
 from .recovery import functional_reset, usb_rebind
-from .session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
 from .ussd import USSDAnswer, USSDError, parse_cusd, request_argument
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sms.segment import Encoding, choose_encoding
 
-from .errors import ErrorClass
+from .error_codes import ErrorClass
 from .gammu_messages import REGISTRATION_OF_STATE, incoming_of, report_of
 from .interface import (
     DeliveryReport,

@@ -14,10 +14,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from .at import Unsolicited, split_args
-from .errors import ErrorClass
+from .at_session import Response
+from .error_codes import ErrorClass
 from .interface import DeliveryReport, IncomingSMS, OnMessage, OnReport
 from .pdu import Deliver, PDUError, StatusReport, decode
-from .session import Response
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
-from .errors import ErrorClass
+from .error_codes import ErrorClass
 from .status import ModemStatus
 
 if TYPE_CHECKING:  # ladder.py and ussd.py are plain modules; only their types are named

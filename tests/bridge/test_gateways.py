@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import get_args, get_type_hints
 
-from agent.bridge.allow import PUSHED_KEYS
+from agent.bridge.allow_list import PUSHED_KEYS
 from agent.bridge.lines import IDEMPOTENT_GATEWAYS
 from agent.lines import line_factories
 from bridge import protocol as p

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.modem.driver import ATModem
-from agent.modem.errors import ErrorClass
+from agent.modem.error_codes import ErrorClass
 from agent.modem.gammu_backend import GammuModem
 from agent.modem.interface import Modem, ModemConfig, ModemError
 

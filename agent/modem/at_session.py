@@ -14,7 +14,7 @@ from collections.abc import Callable
 import msgspec
 
 from .at import ATEngine, Discarded, Event, Final, Info, Prompt, Unsolicited
-from .errors import ErrorInfo
+from .error_codes import ErrorInfo
 from .link import PortLost, SerialLink
 
 log = logging.getLogger(__name__)
