@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
+from agent.errors import AgentError
+
 from .error_codes import ErrorClass
 from .status import ModemStatus
 
@@ -125,7 +127,7 @@ OnReport = Callable[[DeliveryReport], Awaitable[None]]
 OnCall = Callable[[str, datetime], Awaitable[None]]  # caller's number, when it rang
 
 
-class ModemError(Exception):
+class ModemError(AgentError):
     """A modem problem in words a person can act on; `error_class` for machines."""
 
     def __init__(self, message: str, error_class: ErrorClass | str = ErrorClass.DEVICE) -> None:

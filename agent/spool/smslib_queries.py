@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from agent.errors import AgentError
 from sms import gsm7
 
 from .events import SpoolJob
@@ -18,7 +19,7 @@ MAX_TEXT = 1000  # smsserver_out.text is varchar(1000)
 MAX_RECIPIENT = 16  # smsserver_out.recipient is varchar(16)
 
 
-class SmslibJobError(ValueError):
+class SmslibJobError(AgentError, ValueError):
     """A job the SMSLib tables cannot hold (too long, bad number)."""
 
 
