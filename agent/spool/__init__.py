@@ -12,4 +12,8 @@ an async callback, health) so a bridge drives them like any other line.
 - smslib_url.py      sqlDriver/sqlURL (JDBC) → SQLAlchemy URL, pure
 - smslib_tables.py / smslib_queries.py      SMSServer's tables and every statement we issue
 - smslib_line.py     the SMSLib line (polling, durable cursor)
+
+May import: sms/, bridge/ (the job id's pattern), agent/errors.py. Never agent/bridge,
+agent/lines, agent/modem or agent/commands; agent/lines/spool.py makes these lines speak
+the bridge's protocol.
 """
