@@ -98,7 +98,10 @@ async def bench_smstools(root: Path, n: int) -> None:
             submit.append(time.perf_counter() - t0)
         summary("submit (staged write + fsync + rename)", submit)
 
-        timer.want = lambda e: f"{type(e).__name__}:{getattr(e, 'job_id', None)}"
+        def key(e: SpoolEvent) -> str:  # "Sent:b3": the kind as smsd's directories say it
+            return f"{type(e).__name__.removeprefix('Spool')}:{getattr(e, 'job_id', None)}"
+
+        timer.want = key
         files = {
             p.read_bytes().split(b"X-Smsbridge-Id: ")[1].split(b"\n")[0].decode(): p
             for p in (root / "outgoing").iterdir()
