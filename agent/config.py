@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from agent.errors import AgentError
+
 # deploy/agent.toml.example's token: an agent started with it would only be refused.
 PLACEHOLDER_PREFIX = "PASTE-"
 
 
-class ConfigError(Exception):
+class ConfigError(AgentError):
     """agent.toml is missing, unreadable or wrong; the message says where."""
 
 

@@ -315,7 +315,7 @@ def _frame_target() -> Target:
 
 
 def _push_target() -> Target:
-    from agent.bridge.allow import refusals
+    from agent.bridge.allow_list import refusals
     from agent.lines.modem import _modem_config
     from agent.spool.smslib_line import SmslibConfig
     from agent.spool.smstools_line import SmstoolsConfig
@@ -349,7 +349,7 @@ def _push_target() -> Target:
         seeds,
         call,
         (msgspec.ValidationError, ValueError),
-        "agent/bridge/allow.py, the lines' configs: ValidationError, ValueError",
+        "agent/bridge/allow_list.py, the lines' configs: ValidationError, ValueError",
     )
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from agent.spool.events import LineEvent, Received, Sent, SmsJob
+from agent.spool.events import SpoolEvent, SpoolJob, SpoolReceived, SpoolSent
 from agent.spool.smslib_line import SmslibConfig, SmslibLine
 from agent.spool.smslib_tables import SmslibTables
 from agent.spool.smstools_line import SmstoolsConfig, SmstoolsLine
@@ -44,9 +44,9 @@ class Timer:
     def __init__(self) -> None:
         self.arrived: dict[str, float] = {}
         self.event = asyncio.Event()
-        self.want: Callable[[LineEvent], str | None] = lambda e: None
+        self.want: Callable[[SpoolEvent], str | None] = lambda e: None
 
-    async def __call__(self, event: LineEvent) -> None:
+    async def __call__(self, event: SpoolEvent) -> None:
         key = self.want(event)
         if key is not None:
             self.arrived[key] = time.perf_counter()
@@ -94,11 +94,14 @@ async def bench_smstools(root: Path, n: int) -> None:
         submit = []
         for i in range(2 * n):
             t0 = time.perf_counter()
-            await line.submit(SmsJob(id=f"b{i}", to="420777123456", text="bench"))
+            await line.submit(SpoolJob(id=f"b{i}", to="420777123456", text="bench"))
             submit.append(time.perf_counter() - t0)
         summary("submit (staged write + fsync + rename)", submit)
 
-        timer.want = lambda e: f"{type(e).__name__}:{getattr(e, 'job_id', None)}"
+        def key(e: SpoolEvent) -> str:  # "Sent:b3": the kind as smsd's directories say it
+            return f"{type(e).__name__.removeprefix('Spool')}:{getattr(e, 'job_id', None)}"
+
+        timer.want = key
         files = {
             p.read_bytes().split(b"X-Smsbridge-Id: ")[1].split(b"\n")[0].decode(): p
             for p in (root / "outgoing").iterdir()
@@ -121,7 +124,7 @@ async def bench_smstools(root: Path, n: int) -> None:
                 lat.append(await timer.wait(f"{kind}:{job}") - t0)
             summary(f"{kind.lower()}/ file -> {kind} event", lat)
 
-        timer.want = lambda e: e.source_id if isinstance(e, Received) else None
+        timer.want = lambda e: e.source_id if isinstance(e, SpoolReceived) else None
         lat = []
         for i in range(n):
             name = f"GSM1.b{i:05d}"
@@ -153,14 +156,14 @@ async def bench_smsd(root: Path, n: int) -> None:
     daemon = Smsd(root, modem)
     daemon.start()
     timer = Timer()
-    timer.want = lambda e: e.job_id if isinstance(e, Sent) else None
+    timer.want = lambda e: e.job_id if isinstance(e, SpoolSent) else None
     line = SmstoolsLine("bench", daemon.config(), timer)
     await line.start()
     try:
         pickup, sent = [], []
         for i in range(n):
             t0 = time.perf_counter()
-            await line.submit(SmsJob(id=f"s{i}", to="420777123456", text="bench"))
+            await line.submit(SpoolJob(id=f"s{i}", to="420777123456", text="bench"))
             while any(not p.name.startswith(".") for p in (root / "outgoing").iterdir()):
                 await asyncio.sleep(0.005)  # smsd gives no signal when it takes a file
             pickup.append(time.perf_counter() - t0)
@@ -179,7 +182,7 @@ async def bench_smslib(url: str, root: Path, n: int) -> None:
     tables = SmslibTables(f"{prefix}out", f"{prefix}in")
     tables.create(engine)
     timer = Timer()
-    timer.want = lambda e: e.job_id if isinstance(e, Sent) else None
+    timer.want = lambda e: e.job_id if isinstance(e, SpoolSent) else None
     poll = 0.2
     config = SmslibConfig.from_account(
         {
@@ -204,7 +207,7 @@ async def bench_smslib(url: str, root: Path, n: int) -> None:
         lat = []
         out = tables.out
         for i in range(n):
-            await line.submit(SmsJob(id=f"q{i}", to="420777123456", text="bench"))
+            await line.submit(SpoolJob(id=f"q{i}", to="420777123456", text="bench"))
             await asyncio.sleep(poll * ((i * 7919) % 100) / 100)  # any phase of the poll
             with engine.begin() as conn:
                 conn.execute(

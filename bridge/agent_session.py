@@ -1,8 +1,8 @@
 """The agent's side of the protocol as a state machine without I/O (h11 style).
 
-The WebSocket shell (agent/bridge/runtime.py) feeds it every text frame with
-`receive_data()`, carries out the actions it returns, tells it what came of them
-(`job_stored`, `event`, `line_status`, `config_result`) and sends what
+The WebSocket shell (agent/bridge/connection.py, with Agent in runtime.py) feeds it every
+text frame with `receive_data()`, carries out the actions it returns, tells it what came
+of them (`job_stored`, `event`, `line_status`, `config_result`) and sends what
 `data_to_send()` hands back. The shell owns the socket, the outbox and the lines.
 
 Resume: after Welcome the session asks the shell to resend every event still in the

@@ -43,16 +43,19 @@ class LineContext(Protocol):
         """The line's status() has news (opened, lost, new signal): tell the server now."""
 
 
+# The gateways whose device recognises a job it already holds (a spool that knows its
+# job ids): handing such a job over twice cannot send it twice, so after a crash their
+# unfinished jobs are handed again (agent/bridge/crash_recovery.py). The one list of it.
+IDEMPOTENT_GATEWAYS = frozenset({"smstools", "smslib"})
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 class Line(Protocol):
     name: str
-    kind: str  # "modem", "gammu", "smstools", "smslib"
-    # True when handing the same job over twice cannot send it twice (a spool that knows
-    # its job ids): after a crash such a line gets its unfinished jobs again.
-    idempotent: bool
+    kind: str  # "modem", "gammu", "smstools", "smslib"; IDEMPOTENT_GATEWAYS says which
 
     async def ready(self) -> None:
         """Return when the device can take a job (a modem is connected and registered)."""

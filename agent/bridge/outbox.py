@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from agent.errors import AgentError
 from bridge.protocol import EVENT_TYPES, ConfigPush, Event, Job
 
 SCHEMA = """
@@ -88,7 +89,7 @@ class JobState(enum.StrEnum):
     DONE = "done"
 
 
-class OutboxFull(Exception):
+class OutboxFull(AgentError):
     """No room for more: `reason` is a machine code, str(self) says it for people."""
 
     def __init__(self, reason: str, detail: str) -> None:

@@ -1,52 +1,47 @@
-"""`sms-agent run`: the agent process. It owns the outbox, the lines and the WebSocket
-connection, and carries out what the protocol session asks for.
+"""`sms-agent run`: the agent process. It owns the outbox and composes the three parts
+around it, and carries out what the protocol session asks for.
 
     Agent(config, factories).run()  # until cancelled
 
-Reconnects with jittered exponential backoff. Lines keep running while the server is
-away: incoming SMS and reports wait in the outbox and go out on reconnect.
+- crash_recovery.py  settles what a crash left in the outbox, before any line starts
+- supervisor.py      the lines: allow-list, factories, (re)starts
+- connection.py      the WebSocket client with backoff, driving an AgentSession
+
+Lines keep running while the server is away: incoming SMS and reports wait in the
+outbox and go out on reconnect.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
-import ssl
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import msgspec
-import websockets
-from websockets.asyncio.client import ClientConnection, connect
 
 from bridge import protocol as p
 from bridge.agent_session import (
     AckEvents,
     AgentSession,
     ApplyConfig,
-    Close,
     KeepLines,
     ResendEvents,
     StoreJob,
 )
 
-from .allow import refusals
-from .lines import Line, LineWorker, utcnow
+from .connection import ServerConnection
+from .crash_recovery import recover
+from .lines import Line, LineWorker
 from .outbox import Outbox, OutboxFull
+from .supervisor import LineFactory, LineSupervisor
+
+__all__ = ["Agent", "Line", "LineFactory"]  # Line, LineFactory: their old import path
 
 log = logging.getLogger(__name__)
 
 SOFTWARE = "smsbridge-agent 0.1"
-STATUS_INTERVAL = 30.0
-IDEMPOTENT_GATEWAYS = ("smstools", "smslib")
 RESEND_BATCH = 500
-
-# gateway id → builds a line from its pushed configuration (raises ValueError with a
-# message for people when the configuration cannot work).
-LineFactory = Callable[[p.ConfigPush], Line]
 
 
 class Agent:
@@ -58,92 +53,42 @@ class Agent:
         outbox: Outbox | None = None,
     ) -> None:
         self.config = config
-        self.factories = dict(factories)
         self.outbox = outbox or Outbox(config.state_path / "outbox.sqlite")
-        self.workers: dict[str, LineWorker] = {}
-        self._worker_tasks: dict[str, asyncio.Task[None]] = {}
-        self.session: AgentSession | None = None
-        self.connected_since: float | None = None
-        self.last_error: str | None = None
-        self._wake_writer = asyncio.Event()
+        self.lines = LineSupervisor(config.allow, factories, self.outbox, self, self.forward)
+        self.connection = ServerConnection(config, self._hello, self._act, self._statuses)
+
+    # What tests and `sms-agent status` read, from the part that owns it.
+    @property
+    def workers(self) -> dict[str, LineWorker]:
+        return self.lines.workers
+
+    @property
+    def session(self) -> AgentSession | None:
+        return self.connection.session
+
+    @property
+    def connected_since(self) -> float | None:
+        return self.connection.connected_since
+
+    @property
+    def last_error(self) -> str | None:
+        return self.connection.last_error
 
     # --- lifecycle -----------------------------------------------------------------
 
     async def run(self) -> None:
-        await self._recover()
+        recover(self.outbox)
         for push in self.outbox.saved_lines():
-            await self._start_line(push)
+            await self.lines.start(push)
         try:
-            await self._connect_forever()
+            await self.connection.run()
         finally:
             await self.close()
 
     async def close(self) -> None:
-        for task in self._worker_tasks.values():
-            task.cancel()
-        for worker in self.workers.values():
-            with contextlib.suppress(Exception):
-                await worker.line.close()
-        self.workers.clear()
-        self._worker_tasks.clear()
+        await self.lines.close()
 
-    async def _recover(self) -> None:
-        # A job handed to a device whose outcome was never recorded: the agent died in
-        # between. A spool recognises a job it already has, so it gets it again; a modem
-        # may have sent it, so it is never handed again: report it.
-        for push in self.outbox.saved_lines():
-            if push.gateway in IDEMPOTENT_GATEWAYS:
-                self.outbox.requeue_handed(push.line)
-        for job in self.outbox.handed_unfinished():
-            self.outbox.finish(
-                job.id,
-                p.Failed(
-                    event_id=0,
-                    job_id=job.id,
-                    at=utcnow(),
-                    reason="outcome-unknown",
-                    detail="the agent stopped while the device had this message; "
-                    "it may or may not have been sent, so it is not sent again",
-                ),
-            )
-
-    # --- lines ---------------------------------------------------------------------
-
-    async def _start_line(self, push: p.ConfigPush) -> str | None:
-        """Start (or restart) a line; returns why it could not start, or None. The same
-        configuration again leaves a running line alone (no modem is reset for nothing)."""
-        running = self.workers.get(push.line)
-        if running is not None and running.push == push:
-            return None
-        refused = refusals(push.gateway, push.config, self.config.allow)
-        if refused:
-            return "; ".join(refused)
-        factory = self.factories.get(push.gateway)
-        if factory is None:
-            return f"this agent has no {push.gateway!r} support"
-        try:
-            line = factory(push)
-        except ValueError as exc:
-            return str(exc)
-        await self._stop_line(push.line)
-        worker = LineWorker(line, self.outbox, self.forward)
-        worker.push = push
-        try:
-            await line.start(self)
-        except Exception as exc:  # the device may be absent now; the line retries itself
-            log.warning("line %s: %s", push.line, exc)
-            worker.last_error = str(exc)
-        self.workers[push.line] = worker
-        self._worker_tasks[push.line] = asyncio.create_task(worker.run(), name=f"line {push.line}")
-        return None
-
-    async def _stop_line(self, name: str) -> None:
-        task = self._worker_tasks.pop(name, None)
-        if task:
-            task.cancel()
-        worker = self.workers.pop(name, None)
-        if worker:
-            await worker.line.close()
+    # --- for lines (LineContext) ---------------------------------------------------
 
     async def emit(self, event: p.Event) -> p.Event:
         """For lines: store an event durably, then send it if connected."""
@@ -163,13 +108,13 @@ class Agent:
         worker = self.workers.get(line)
         if worker is not None and self.session is not None:
             self.session.line_status(self.line_status(worker))
-            self._wake_writer.set()
+            self.connection.wake()
 
     def forward(self, event: p.Event) -> None:
         if self.session is not None and self.session.event(event):
-            self._wake_writer.set()
+            self.connection.wake()
 
-    # --- connection ----------------------------------------------------------------
+    # --- for the connection --------------------------------------------------------
 
     def _hello(self) -> p.Hello:
         return p.Hello(
@@ -179,86 +124,9 @@ class Agent:
             capabilities=["report", "config-push"],
         )
 
-    def _ssl(self) -> ssl.SSLContext | None:
-        if not self.config.server.startswith("wss://"):
-            return None
-        ctx = ssl.create_default_context(cafile=self.config.ca)
-        return ctx
-
-    async def _connect_forever(self) -> None:
-        attempt = 0
-        while True:
-            started = time.monotonic()
-            fatal = await self._connect_once()
-            if fatal:
-                log.error("not reconnecting: %s", self.last_error)
-                return
-            # A connection that lived a while resets the backoff.
-            attempt = 0 if time.monotonic() - started > 30 else attempt + 1
-            delay = min(self.config.reconnect_max_seconds, 0.5 * 2**attempt)
-            await asyncio.sleep(random.uniform(0.5 * delay, delay))  # jitter
-
-    async def _connect_once(self) -> bool:
-        """One connection; returns True when reconnecting would not help."""
-        headers = {"Authorization": f"Bearer {self.config.token}"}
-        try:
-            async with connect(
-                self.config.server,
-                additional_headers=headers,
-                max_size=p.MAX_FRAME_BYTES,
-                ssl=self._ssl(),
-                open_timeout=10,
-                proxy=None,
-            ) as ws:
-                return await self._serve(ws)
-        except websockets.InvalidStatus as exc:
-            status = exc.response.status_code
-            self.last_error = f"server answered HTTP {status} to the WebSocket upgrade"
-            return status in (401, 403)
-        except (OSError, websockets.WebSocketException, TimeoutError) as exc:
-            self.last_error = f"connection to {self.config.server} failed: {exc}"
-            log.warning("%s", self.last_error)
-            return False
-        finally:
-            self.session = None
-            self.connected_since = None
-
-    async def _serve(self, ws: ClientConnection) -> bool:
-        session = AgentSession(self._hello())
-        self.session = session
-        self.connected_since = time.time()
-        self._wake_writer.set()  # the Hello
-        writer = asyncio.create_task(self._writer(ws, session))
-        status = asyncio.create_task(self._status_loop(session))
-        try:
-            async for message in ws:
-                for action in session.receive_data(message):
-                    if isinstance(action, Close):
-                        self.last_error = action.reason
-                        await ws.close()
-                        return action.fatal
-                    await self._act(session, action)
-                self._wake_writer.set()
-        except websockets.ConnectionClosed as exc:
-            self.last_error = f"connection closed: {exc}"
-        finally:
-            writer.cancel()
-            status.cancel()
-        return False
-
-    async def _writer(self, ws: ClientConnection, session: AgentSession) -> None:
-        while True:
-            await self._wake_writer.wait()
-            self._wake_writer.clear()
-            for frame in session.data_to_send():
-                await ws.send(frame.decode())
-
-    async def _status_loop(self, session: AgentSession) -> None:
-        while True:
-            await asyncio.sleep(STATUS_INTERVAL)
-            for worker in list(self.workers.values()):
-                session.line_status(self.line_status(worker))
-            self._wake_writer.set()
+    def _statuses(self) -> Iterator[p.LineStatus]:
+        for worker in list(self.workers.values()):
+            yield self.line_status(worker)
 
     def line_status(self, worker: LineWorker) -> p.LineStatus:
         st = worker.line.status()
@@ -294,18 +162,18 @@ class Agent:
                     for event in batch:
                         session.event(event)
                     after = batch[-1].event_id
-                    self._wake_writer.set()
+                    self.connection.wake()
                 for worker in self.workers.values():
                     session.line_status(self.line_status(worker))
                     worker.poke()
-                self._wake_writer.set()
+                self.connection.wake()
             case KeepLines(lines=keep):
                 for name in [n for n in self.workers if n not in keep]:
                     log.info("line %s is no longer configured on the server: stopped", name)
-                    await self._stop_line(name)
+                    await self.lines.stop(name)
                 await asyncio.to_thread(self.outbox.forget_lines_except, keep)
             case ApplyConfig(push=push):
-                why = await self._start_line(push)
+                why = await self.lines.start(push)
                 if why is None:
                     await asyncio.to_thread(self.outbox.save_line, push)
                 session.config_result(push.line, why is None, why or "")

@@ -1,12 +1,21 @@
 """The lines this agent runs, by gateway id: adapters from each device's own interface
-(agent/modem, agent/spool) to the bridge's Line (agent/bridge/lines.py)."""
+(agent/modem, agent/spool) to the bridge's Line (agent/bridge/lines.py).
+
+- modem.py, modem_care.py   a GSM modem (AT driver or libgammu) as a line, and its care
+                            (recovery ladder, balance, calls)
+- spool.py                  smstools3 spools and SMSLib tables as lines
+
+May import: agent/bridge, agent/modem, agent/spool, bridge/, sms/. Nothing imports this
+folder but agent/commands (it is where the halves meet).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
-from agent.bridge.runtime import Line, LineFactory
+from agent.bridge.lines import Line
+from agent.bridge.supervisor import LineFactory
 from bridge import protocol as p
 
 

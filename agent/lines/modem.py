@@ -121,8 +121,6 @@ MakeModem = Callable[[OnMessage, OnReport], Modem]
 
 
 class ModemLine:
-    idempotent = False  # a message handed to a radio may have gone out
-
     def __init__(
         self,
         name: str,
@@ -150,23 +148,21 @@ class ModemLine:
         self._opened = asyncio.Event()
         self.last_error: str | None = None
         # A ladder's rung needs its reset_after to be tried: reopen more often than that.
-        ladder = getattr(self.modem, "ladder", None)
+        ladder = self.modem.ladder
         self._reopen_max = min(REOPEN_MAX, ladder.reset_after / 2) if ladder else REOPEN_MAX
 
     # --- life cycle -------------------------------------------------------------------
 
     async def start(self, ctx: LineContext) -> None:
         self._ctx = ctx
-        if hasattr(self.modem, "on_connection"):
-            # Lost or back: the server routes around a line that is down at once.
-            self.modem.on_connection = lambda: ctx.status_changed(self.name)
-        if hasattr(self.modem, "on_call"):
-            self.modem.on_call = self.on_call
+        # Lost or back: the server routes around a line that is down at once.
+        self.modem.on_connection = lambda: ctx.status_changed(self.name)
+        self.modem.on_call = self.on_call
         self._tasks = [
             asyncio.create_task(self._open_until_ready(), name=f"open {self.name}"),
             asyncio.create_task(self._watch_status(), name=f"status {self.name}"),
         ]
-        if self.care.balance_ussd and hasattr(self.modem, "ussd"):
+        if self.care.balance_ussd and self.modem.can_ussd:
             self._tasks.append(asyncio.create_task(self._balance(), name=f"balance {self.name}"))
 
     async def _open_until_ready(self) -> None:
@@ -177,11 +173,10 @@ class ModemLine:
             except Exception as exc:  # ModemError, or a port that vanished mid-open
                 self.last_error = str(exc) or type(exc).__name__
                 self._context().status_changed(self.name)
-                if getattr(self.modem, "pin_rejected", False):
+                if self.modem.pin_rejected:
                     log.error("line %s: %s", self.name, exc)
                     return  # a person must fix the PIN; nothing enters it again
-                climb = getattr(self.modem, "climb", None)
-                if climb is not None and await climb(self.last_error):
+                if await self.modem.climb(self.last_error):
                     delay = REOPEN_MIN  # reset or re-bound: look again soon
                 log.warning("line %s: %s; retrying in about %.0f s", self.name, exc, delay)
                 await asyncio.sleep(random.uniform(0.5 * delay, delay))
@@ -226,9 +221,7 @@ class ModemLine:
 
     async def ready(self) -> None:
         await self._opened.wait()
-        connected = getattr(self.modem, "connected", None)
-        if isinstance(connected, asyncio.Event):
-            await connected.wait()
+        await self.modem.connected.wait()
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -278,11 +271,11 @@ class ModemLine:
                 result.error,
             )
             if not await self._back_within(hold_until - loop.time()):
-                if getattr(self.modem, "needs_person", asyncio.Event()).is_set():
+                if self.modem.needs_person.is_set():
                     result = SendResult(
                         outcome=Outcome.FAILED,
                         parts=result.parts,
-                        error=f"{self.modem.last_error}; the message was not sent",  # type: ignore[attr-defined]
+                        error=f"{self.modem.last_error}; the message was not sent",
                         error_class="device",
                     )
                 break
@@ -296,16 +289,14 @@ class ModemLine:
             return False
         if any(part.outcome in (Outcome.SENT, Outcome.UNKNOWN) for part in result.parts):
             return False
-        ladder = getattr(self.modem, "ladder", None)
-        connected = getattr(self.modem, "connected", None)
-        down = isinstance(connected, asyncio.Event) and not connected.is_set()
+        ladder = self.modem.ladder
+        down = not self.modem.connected.is_set()
         return down and (ladder is None or ladder.rung != "needs-person")
 
     async def _back_within(self, seconds: float) -> bool:
-        connected = getattr(self.modem, "connected", None)
-        if not isinstance(connected, asyncio.Event) or seconds <= 0:
+        if seconds <= 0:
             return False
-        waiter = asyncio.ensure_future(connected.wait())
+        waiter = asyncio.ensure_future(self.modem.connected.wait())
         gave_up = asyncio.ensure_future(self._person_needed())
         done, pending = await asyncio.wait(
             {waiter, gave_up}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
@@ -315,11 +306,8 @@ class ModemLine:
         return waiter in done
 
     async def _person_needed(self) -> None:
-        event = getattr(self.modem, "needs_person", None)
-        if isinstance(event, asyncio.Event):
-            await event.wait()
-        else:
-            await asyncio.Event().wait()  # a backend without a ladder: only `connected`
+        # Never set by a backend without a ladder: then only `connected` ends the wait.
+        await self.modem.needs_person.wait()
 
     # --- from the modem ---------------------------------------------------------------
 
@@ -372,15 +360,12 @@ class ModemLine:
 
     def status(self) -> p.LineStatus:
         st = self._status
-        connected = getattr(self.modem, "connected", None)
-        up = self._opened.is_set() and (
-            not isinstance(connected, asyncio.Event) or connected.is_set()
-        )
+        up = self._opened.is_set() and self.modem.connected.is_set()
         problems = "; ".join(st.problems) if st and st.problems else ""
         if self.balance.low:
             low = self.balance.warning()
             problems = f"{problems}; {low}" if problems else low
-        ladder = getattr(self.modem, "ladder", None)
+        ladder = self.modem.ladder
         state = ladder.state if ladder is not None else None
         recovery = state.sentence() if state is not None else ""
         return p.LineStatus(
@@ -391,7 +376,7 @@ class ModemLine:
             or problems
             or ("ready" if up else "opening the modem"),
             modem=modem_info(st) if st else None,
-            last_error=self.last_error or getattr(self.modem, "last_error", None),
+            last_error=self.last_error or self.modem.last_error,
             rung=str(state.rung) if state is not None else None,
             recovery=recovery,
             last_reset=state.last_reset if state is not None else None,

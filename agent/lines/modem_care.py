@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from agent.modem.interface import ModemError
+from agent.modem.interface import Modem, ModemError
 from agent.modem.ladder import RESET_MODES
 from agent.modem.ussd import (
     DEFAULT_BALANCE_PATTERN,
@@ -100,10 +100,10 @@ class BalanceWatch:
     """Asks the credit every `balance_every` while the modem is connected; a failed
     query is tried again within 10 minutes. `changed` tells the line's status."""
 
-    def __init__(self, line: str, care: LineCare, modem: Any, changed: Callable[[], None]):
+    def __init__(self, line: str, care: LineCare, modem: Modem, changed: Callable[[], None]):
         self.line = line
         self.care = care
-        self.modem = modem  # an ATModem: connected, ussd()
+        self.modem = modem  # connected, ussd()
         self.changed = changed
         self.balance: Decimal | None = None
         self.balance_at: datetime | None = None

@@ -29,17 +29,17 @@ def _at(when: datetime | None) -> datetime:
     return when if when.tzinfo else when.astimezone()  # spools write local time
 
 
-def to_protocol(event: ev.LineEvent) -> p.Event | None:
+def to_protocol(event: ev.SpoolEvent) -> p.Event | None:
     """The protocol event for a spool event; None for what the server need not hear."""
     match event:
-        case ev.Sent():
+        case ev.SpoolSent():
             return p.Sent(
                 event_id=0,
                 job_id=event.job_id,
                 at=_at(event.at),
                 parts=[p.PartRef(1, event.message_ref)],
             )
-        case ev.Delivered(job_id=str(job_id)):
+        case ev.SpoolDelivered(job_id=str(job_id)):
             st = event.status if event.status is not None else 0
             meaning, delivered, final = status_meaning(st)
             return p.Delivered(
@@ -51,7 +51,7 @@ def to_protocol(event: ev.LineEvent) -> p.Event | None:
                 delivered=delivered,
                 detail=meaning,
             )
-        case ev.Failed(job_id=str(job_id)):
+        case ev.SpoolFailed(job_id=str(job_id)):
             return p.Failed(
                 event_id=0,
                 job_id=job_id,
@@ -60,7 +60,7 @@ def to_protocol(event: ev.LineEvent) -> p.Event | None:
                 detail=event.detail,
                 code=_code(event.reason),
             )
-        case ev.Received():
+        case ev.SpoolReceived():
             return p.Received(
                 event_id=0,
                 line=event.line,
@@ -79,9 +79,7 @@ def _code(reason: str) -> int | None:
 
 
 class SpoolLine:
-    """Adapts SmstoolsLine or SmslibLine (agent/spool/events.Line) to the bridge's Line."""
-
-    idempotent = True  # both recognise a job id they already hold
+    """Adapts SmstoolsLine or SmslibLine (agent/spool/events.SpoolBackend) to the bridge's Line."""
 
     def __init__(self, name: str, kind: str, build: object) -> None:
         self.name = name
@@ -99,12 +97,12 @@ class SpoolLine:
     async def ready(self) -> None:
         return None  # the spool takes jobs whenever it runs; smsd sends when it can
 
-    async def _on_event(self, event: ev.LineEvent) -> None:
-        if isinstance(event, ev.LineProblem):
+    async def _on_event(self, event: ev.SpoolEvent) -> None:
+        if isinstance(event, ev.SpoolProblem):
             self.problem = event.detail + (f" (kept at {event.kept_at})" if event.kept_at else "")
             log.warning("line %s: %s", self.name, self.problem)
             return
-        if isinstance(event, ev.Dispatched):
+        if isinstance(event, ev.SpoolDispatched):
             return  # send() reports it, atomically with the job
         converted = to_protocol(event)
         if converted is None:
@@ -127,7 +125,7 @@ class SpoolLine:
                 )
             ]
         await self._line.submit(
-            ev.SmsJob(
+            ev.SpoolJob(
                 id=job.id,
                 to=job.to,
                 text=job.text,

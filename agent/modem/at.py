@@ -16,7 +16,7 @@ import re
 
 import msgspec
 
-from .errors import (
+from .error_codes import (
     ErrorInfo,
     cme_error,
     cme_error_from_text,

@@ -19,8 +19,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from .at import ESC, Unsolicited, split_args
+from .at_session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .calls import CallReport, CallTracker
-from .errors import ErrorClass
+from .error_codes import ErrorClass
 from .inbox import Inbox
 from .interface import (
     ModemConfig,
@@ -36,7 +37,6 @@ from .link import PortLost
 from .pdu import EncodedPart, encode_submit
 from .profiles import GENERIC, Profile, profile_for
 from .recovery import functional_reset, usb_rebind
-from .session import ATSession, CommandTimeout, Response, SubmitUnknown
 from .status import ModemStatus, parse_cpin, parse_csca, query_status, strip_prefix
 from .ussd import USSDAnswer, USSDError, parse_cusd, request_argument
 
@@ -47,6 +47,8 @@ _CNMI_FALLBACKS = ("2,1,0,{ds},0", "2,1,0,1,0", "2,1,0,0,0", "1,1,0,0,0")
 
 
 class ATModem:
+    can_ussd = True  # AT+CUSD (the Modem protocol's capability)
+
     def __init__(
         self,
         config: ModemConfig,
@@ -116,7 +118,7 @@ class ATModem:
         try:
             self.session.open()
         except PortLost as exc:
-            raise ModemError(f"modem on {self.device}: {exc}", "transient") from exc
+            raise ModemError(f"modem on {self.device}: {exc}", ErrorClass.TRANSIENT) from exc
         try:
             await self._init()
             if not self.session.link.is_open:
@@ -125,7 +127,9 @@ class ATModem:
                 raise PortLost(f"{self.device}: lost during init")
         except (CommandTimeout, PortLost) as exc:
             self.session.close()
-            raise ModemError(f"modem on {self.device}: init failed: {exc}", "transient") from exc
+            raise ModemError(
+                f"modem on {self.device}: init failed: {exc}", ErrorClass.TRANSIENT
+            ) from exc
         except BaseException:
             # A modem error, a cancelled connect or a bug: never leave the port half open.
             self.session.close()
@@ -300,7 +304,7 @@ class ATModem:
 
     def _fail(self, what: str, response: Response) -> ModemError:
         error = response.error
-        klass = error.error_class.value if error else "device"
+        klass = error.error_class if error else ErrorClass.DEVICE
         return ModemError(f"modem on {self.device}: {what}: {response.final.describe()}", klass)
 
     # --- init -----------------------------------------------------------------------
@@ -317,7 +321,7 @@ class ATModem:
         else:
             raise ModemError(
                 f"modem on {self.device}: no answer to AT (wrong port or speed, or powered off?)",
-                "transient",
+                ErrorClass.TRANSIENT,
             )
         await self._cmd("ATZ")  # resets echo too, so it comes before ATE0
         await self._cmd("ATE0")

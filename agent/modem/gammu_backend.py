@@ -19,11 +19,13 @@ from typing import Any, TypeVar
 
 from sms.segment import Encoding, choose_encoding
 
+from .error_codes import ErrorClass
 from .gammu_messages import REGISTRATION_OF_STATE, incoming_of, report_of
 from .interface import (
     DeliveryReport,
     ModemConfig,
     ModemError,
+    OnCall,
     OnMessage,
     OnReport,
     Outcome,
@@ -31,6 +33,7 @@ from .interface import (
     SentPart,
 )
 from .status import REGISTRATION, ModemStatus, judge, rssi_bars, signal_text
+from .ussd import USSDAnswer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,6 +66,11 @@ def _gammu() -> Any:
 
 
 class GammuModem:
+    # What the Modem protocol asks and libgammu does not do here: no recovery ladder (a
+    # lost port is reopened, nothing is reset), no call handling, no USSD.
+    can_ussd = False
+    ladder = None
+
     def __init__(
         self,
         config: ModemConfig,
@@ -89,6 +97,8 @@ class GammuModem:
         self.on_connection: Callable[[], None] | None = None
         self._smsc: str | None = None
         self.last_error: str | None = None
+        self.on_call: OnCall | None = None  # never called: libgammu's calls are not watched
+        self.needs_person = asyncio.Event()  # never set: there is no ladder to run out
 
     async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -97,7 +107,7 @@ class GammuModem:
     def _error(self, what: str, exc: Exception) -> ModemError:
         info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
         text = info.get("Text", str(exc))
-        return ModemError(f"modem on {self.device} (gammu): {what}: {text}", "transient")
+        return ModemError(f"modem on {self.device} (gammu): {what}: {text}", ErrorClass.TRANSIENT)
 
     # --- life cycle -----------------------------------------------------------------
 
@@ -218,6 +228,20 @@ class GammuModem:
                 await self._call(self._sm.Terminate)
             self._sm = None
         self._executor.shutdown(wait=True)
+
+    @property
+    def pin_rejected(self) -> bool:
+        return False  # not tracked here: a failed open is tried again
+
+    async def climb(self, why: str | None = None) -> bool:
+        return False  # no ladder: the line only reopens
+
+    async def ussd(self, code: str, timeout: float = 30.0) -> USSDAnswer:
+        raise ModemError(
+            f"modem on {self.device} (gammu): USSD ({code}) is not supported by the gammu "
+            "backend; use the 'modem' gateway (AT commands) for a balance query",
+            ErrorClass.DEVICE,
+        )
 
     # --- sending --------------------------------------------------------------------
 

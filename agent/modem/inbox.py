@@ -13,11 +13,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from agent.errors import AgentError
+
 from .at import Unsolicited, split_args
-from .errors import ErrorClass
+from .at_session import Response
+from .error_codes import ErrorClass
 from .interface import DeliveryReport, IncomingSMS, OnMessage, OnReport
 from .pdu import Deliver, PDUError, StatusReport, decode
-from .session import Response
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ def _digits(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit())
 
 
-class MemoryRefused(Exception):
+class MemoryRefused(AgentError):
     """AT+CPMS refused the memory a URC or a sweep named."""
 
 

@@ -3,14 +3,22 @@ what goes in and out. The bridge only ever sees these."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
+from agent.errors import AgentError
+
+from .error_codes import ErrorClass
 from .status import ModemStatus
+
+if TYPE_CHECKING:  # ladder.py and ussd.py are plain modules; only their types are named
+    from .ladder import Ladder
+    from .ussd import USSDAnswer
 
 
 class ModemConfig(msgspec.Struct, kw_only=True):
@@ -116,14 +124,16 @@ class DeliveryReport(msgspec.Struct, kw_only=True):
 
 OnMessage = Callable[[IncomingSMS], Awaitable[None]]
 OnReport = Callable[[DeliveryReport], Awaitable[None]]
+OnCall = Callable[[str, datetime], Awaitable[None]]  # caller's number, when it rang
 
 
-class ModemError(Exception):
+class ModemError(AgentError):
     """A modem problem in words a person can act on; `error_class` for machines."""
 
-    def __init__(self, message: str, error_class: str = "device") -> None:
+    def __init__(self, message: str, error_class: ErrorClass | str = ErrorClass.DEVICE) -> None:
         super().__init__(message)
-        self.error_class = error_class
+        # A StrEnum: it still equals the plain strings ("transient", ...) callers compare.
+        self.error_class = ErrorClass(error_class)
 
 
 class Modem(Protocol):
@@ -152,3 +162,33 @@ class Modem(Protocol):
 
     async def sweep(self) -> int:
         """Read every stored message (AT+CMGL=4), hand it on, delete it; how many."""
+
+    # --- what the modem line (agent/lines/modem.py, modem_care.py) reads besides ---
+
+    connected: asyncio.Event  # set while the device answers; cleared when it is lost
+    last_error: str | None  # the device's latest problem, in words, or None
+    # Called when `connected` is set or cleared; set by the line.
+    on_connection: Callable[[], None] | None
+    # Called for an incoming call (the backend hangs up or not); set by the line.
+    on_call: OnCall | None
+    # The recovery ladder (agent/modem/ladder.py), or None for a backend without one.
+    ladder: Ladder | None
+    # Set once the ladder has nothing more to try (never set without a ladder).
+    needs_person: asyncio.Event
+    # Whether ussd() can work at all on this backend.
+    can_ussd: bool
+
+    @property
+    def pin_rejected(self) -> bool:
+        """The SIM refused the configured PIN: nothing may enter it again by itself."""
+        ...
+
+    async def climb(self, why: str | None = None) -> bool:
+        """One rung up the recovery ladder after a failed open; True when something was
+        reset (look again soon). False without a ladder."""
+        ...
+
+    async def ussd(self, code: str, timeout: float = 30.0) -> USSDAnswer:
+        """One USSD request and the network's answer; ModemError when it cannot be
+        asked (a backend without USSD says so here, see `can_ussd`)."""
+        ...

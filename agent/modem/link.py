@@ -11,8 +11,10 @@ from collections.abc import Callable
 
 import serial
 
+from agent.errors import AgentError
 
-class PortLost(ConnectionError):
+
+class PortLost(AgentError, ConnectionError):
     """The device went away (USB unplugged) or failed: close, reopen later."""
 
 

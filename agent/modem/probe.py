@@ -13,9 +13,9 @@ import msgspec
 from serial.tools import list_ports
 
 from .at import Unsolicited
+from .at_session import ATSession, CommandTimeout
 from .link import PortLost
 from .profiles import profile_for
-from .session import ATSession, CommandTimeout
 from .status import (
     REGISTRATION,
     identity_digits,

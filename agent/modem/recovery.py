@@ -9,8 +9,8 @@ import asyncio
 from datetime import datetime
 
 from .at import ESC
+from .at_session import ATSession, CommandTimeout
 from .link import PortLost
-from .session import ATSession, CommandTimeout
 from .usb import USBRebindError, authorize, deauthorize, usb_device_of
 
 

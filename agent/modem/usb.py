@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from agent.errors import AgentError
 
-class USBRebindError(OSError):
+
+class USBRebindError(AgentError, OSError):
     """Not possible here; the message says why (no USB device, no permission)."""
 
 

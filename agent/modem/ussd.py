@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 import msgspec
 
+from agent.errors import AgentError
 from sms import gsm7
 from sms.diacritics import strip_diacritics
 
@@ -34,7 +35,7 @@ STATUS_WORDS = {
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
 
 
-class USSDError(ValueError):
+class USSDError(AgentError, ValueError):
     """An answer or code we cannot use; the message says which and why."""
 
 

@@ -3,7 +3,9 @@
 These Structs are the spool lines' own words for the message lifecycle (dispatched →
 sent → delivered, or failed with a reason; received); agent/lines/spool.py turns them into
 the bridge protocol's events (bridge/protocol.py), so the spool code does not depend on the
-wire format.
+wire format. Each name starts with `Spool` (SpoolSent, not Sent) so that it is never taken
+for the protocol's event of the same idea; `SpoolBackend` is what smstools3's and SMSLib's
+lines offer, wrapped by agent/lines/spool.py into the bridge's Line.
 
 A line hands each event to an async callback and treats the event as delivered only
 when the callback returns: the callback stores it durably (the bridge's outbox) or
@@ -20,7 +22,7 @@ from typing import Protocol, runtime_checkable
 import msgspec
 
 
-class SmsJob(msgspec.Struct, frozen=True, kw_only=True):
+class SpoolJob(msgspec.Struct, frozen=True, kw_only=True):
     """One outbound message. `id` is chosen by the server and travels with the job."""
 
     id: str
@@ -31,14 +33,14 @@ class SmsJob(msgspec.Struct, frozen=True, kw_only=True):
     validity_minutes: int | None = None
 
 
-class Dispatched(msgspec.Struct, frozen=True, kw_only=True, tag="dispatched"):
+class SpoolDispatched(msgspec.Struct, frozen=True, kw_only=True, tag="dispatched"):
     """The line's peer (smsd, SMSServer) holds the job durably."""
 
     line: str
     job_id: str
 
 
-class Sent(msgspec.Struct, frozen=True, kw_only=True, tag="sent"):
+class SpoolSent(msgspec.Struct, frozen=True, kw_only=True, tag="sent"):
     line: str
     job_id: str
     at: datetime | None  # local time, as the peer wrote it
@@ -46,7 +48,7 @@ class Sent(msgspec.Struct, frozen=True, kw_only=True, tag="sent"):
     modem: str | None
 
 
-class Delivered(msgspec.Struct, frozen=True, kw_only=True, tag="delivered"):
+class SpoolDelivered(msgspec.Struct, frozen=True, kw_only=True, tag="delivered"):
     line: str
     job_id: str | None  # None: a report for no job this line knows
     to: str
@@ -55,7 +57,7 @@ class Delivered(msgspec.Struct, frozen=True, kw_only=True, tag="delivered"):
     at: datetime | None
 
 
-class Failed(msgspec.Struct, frozen=True, kw_only=True, tag="failed"):
+class SpoolFailed(msgspec.Struct, frozen=True, kw_only=True, tag="failed"):
     """`reason` is for machines (`cms-error:38`, `rejected`, `not-delivered:70`, …),
     `detail` is the peer's own text for people."""
 
@@ -66,7 +68,7 @@ class Failed(msgspec.Struct, frozen=True, kw_only=True, tag="failed"):
     at: datetime | None = None
 
 
-class Received(msgspec.Struct, frozen=True, kw_only=True, tag="received"):
+class SpoolReceived(msgspec.Struct, frozen=True, kw_only=True, tag="received"):
     line: str
     source_id: str  # unique within the line (spool file name, table row id)
     sender: str
@@ -78,7 +80,7 @@ class Received(msgspec.Struct, frozen=True, kw_only=True, tag="received"):
     incomplete: bool = False  # parts of a multipart message are missing
 
 
-class LineProblem(msgspec.Struct, frozen=True, kw_only=True, tag="problem"):
+class SpoolProblem(msgspec.Struct, frozen=True, kw_only=True, tag="problem"):
     """Something a person should look at; nothing was lost (`kept_at` says where)."""
 
     line: str
@@ -86,11 +88,13 @@ class LineProblem(msgspec.Struct, frozen=True, kw_only=True, tag="problem"):
     kept_at: str | None = None
 
 
-LineEvent = Dispatched | Sent | Delivered | Failed | Received | LineProblem
-EventCallback = Callable[[LineEvent], Awaitable[None]]
+SpoolEvent = (
+    SpoolDispatched | SpoolSent | SpoolDelivered | SpoolFailed | SpoolReceived | SpoolProblem
+)
+SpoolEventCallback = Callable[[SpoolEvent], Awaitable[None]]
 
 
-class LineHealth(msgspec.Struct, frozen=True, kw_only=True):
+class SpoolHealth(msgspec.Struct, frozen=True, kw_only=True):
     line: str
     kind: str  # gateway type: "smstools", "smslib"
     running: bool
@@ -101,17 +105,17 @@ class LineHealth(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @runtime_checkable
-class Line(Protocol):
+class SpoolBackend(Protocol):
     """The small interface a bridge drives; both spool lines implement it."""
 
     name: str
 
     async def start(self) -> None: ...
 
-    async def submit(self, job: SmsJob) -> None:
-        """Returns once the job is durably with the peer (a Dispatched event follows)."""
+    async def submit(self, job: SpoolJob) -> None:
+        """Returns once the job is durably with the peer (a SpoolDispatched event follows)."""
 
-    def health(self) -> LineHealth: ...
+    def health(self) -> SpoolHealth: ...
 
     async def stop(self) -> None: ...
 

@@ -28,16 +28,16 @@ from bridge.protocol import JOB_ID_PATTERN, is_job_id
 
 from .account import convert_account
 from .events import (
-    Delivered,
-    Dispatched,
-    EventCallback,
-    Failed,
-    LineEvent,
-    LineHealth,
-    LineProblem,
-    Received,
-    Sent,
-    SmsJob,
+    SpoolDelivered,
+    SpoolDispatched,
+    SpoolEvent,
+    SpoolEventCallback,
+    SpoolFailed,
+    SpoolHealth,
+    SpoolJob,
+    SpoolProblem,
+    SpoolReceived,
+    SpoolSent,
 )
 from .smslib_queries import SmslibQueries, digits, outbound_row
 from .smslib_tables import SmslibTables
@@ -102,7 +102,7 @@ class SmslibLine:
         self,
         name: str,
         config: SmslibConfig,
-        on_event: EventCallback,
+        on_event: SpoolEventCallback,
         *,
         engine: sa.Engine | None = None,
     ) -> None:
@@ -119,7 +119,7 @@ class SmslibLine:
         self._last_error: str | None = None
         self._lock = asyncio.Lock()  # one poll or submit at a time
 
-    # --- the Line interface --------------------------------------------------------------
+    # --- the SpoolBackend interface --------------------------------------------------------------
 
     async def start(self) -> None:
         c = self.config
@@ -145,7 +145,7 @@ class SmslibLine:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
-    async def submit(self, job: SmsJob) -> None:
+    async def submit(self, job: SpoolJob) -> None:
         self._pending_path(job.id)  # raises for an id that cannot be a file name
         async with self._lock:
             pending = self._pending.get(job.id)
@@ -153,9 +153,9 @@ class SmslibLine:
                 pending = await asyncio.to_thread(self._resolve, pending)
             if pending is None:  # else the row exists: never insert twice
                 await self._insert(job)
-        await self._on_event(Dispatched(line=self.name, job_id=job.id))
+        await self._on_event(SpoolDispatched(line=self.name, job_id=job.id))
 
-    async def _insert(self, job: SmsJob) -> None:
+    async def _insert(self, job: SpoolJob) -> None:
         row = outbound_row(
             job, gateway_id=self.config.gateway_id, plus_prefix=self.config.plus_prefix
         )
@@ -179,8 +179,8 @@ class SmslibLine:
             raise
         self._save(pending)
 
-    def health(self) -> LineHealth:
-        return LineHealth(
+    def health(self) -> SpoolHealth:
+        return SpoolHealth(
             line=self.name,
             kind=self.kind,
             running=self._task is not None and not self._task.done(),
@@ -306,7 +306,7 @@ class SmslibLine:
             row = rows.get(p.row_id)
             if row is None:
                 await self._emit(
-                    Failed(
+                    SpoolFailed(
                         line=self.name,
                         job_id=p.job_id,
                         reason="unknown",
@@ -327,7 +327,7 @@ class SmslibLine:
             p.requeue_reported = True
             self._save(p)
             await self._emit(
-                LineProblem(
+                SpoolProblem(
                     line=self.name,
                     detail=f"job {p.job_id}: SMSServer put row {p.row_id} back from Q to U "
                     f"(it restarted while sending, or has no gateway "
@@ -339,7 +339,7 @@ class SmslibLine:
             return
         if status == "F":
             await self._emit(
-                Failed(
+                SpoolFailed(
                     line=self.name,
                     job_id=p.job_id,
                     reason="gateway-gave-up",
@@ -351,7 +351,7 @@ class SmslibLine:
         if not p.sent_reported:
             p.message_ref = _ref(row.ref_no)
             await self._emit(
-                Sent(
+                SpoolSent(
                     line=self.name,
                     job_id=p.job_id,
                     at=row.sent_date,
@@ -367,7 +367,7 @@ class SmslibLine:
             await self._emit(self._delivered(p.job_id, p.recipient, p.message_ref, None))
         elif status == "A":
             await self._emit(
-                Failed(
+                SpoolFailed(
                     line=self.name,
                     job_id=p.job_id,
                     reason="not-delivered",
@@ -376,8 +376,10 @@ class SmslibLine:
             )
         self._drop(p)
 
-    def _delivered(self, job_id: str | None, to: str, ref: int | None, at: Any) -> Delivered:
-        return Delivered(line=self.name, job_id=job_id, to=to, message_ref=ref, status=None, at=at)
+    def _delivered(self, job_id: str | None, to: str, ref: int | None, at: Any) -> SpoolDelivered:
+        return SpoolDelivered(
+            line=self.name, job_id=job_id, to=to, message_ref=ref, status=None, at=at
+        )
 
     async def _poll_inbound(self) -> None:
         # First start: the top id is read *before* the unprocessed rows, so a row that
@@ -397,7 +399,7 @@ class SmslibLine:
         if not rows and top is not None:  # nothing waiting: from now on only above the top
             self._save_cursor(top)
 
-    def _inbound_event(self, row: Any) -> LineEvent | None:
+    def _inbound_event(self, row: Any) -> SpoolEvent | None:
         if row.type == "S":  # status report: text "00 - Succesful Delivery." etc.
             ref = _ref(row.original_ref_no)
             match = next(
@@ -418,9 +420,11 @@ class SmslibLine:
                 self._drop(match)
             if code == "00":
                 return self._delivered(job_id, row.originator, ref, row.original_receive_date)
-            return Failed(line=self.name, job_id=job_id, reason="not-delivered", detail=row.text)
+            return SpoolFailed(
+                line=self.name, job_id=job_id, reason="not-delivered", detail=row.text
+            )
         binary = row.encoding == "8"
-        return Received(
+        return SpoolReceived(
             line=self.name,
             source_id=f"{self._tables.inbound.name}:{row.id}",
             sender=row.originator,
@@ -431,5 +435,5 @@ class SmslibLine:
             modem=row.gateway_id,
         )
 
-    async def _emit(self, event: LineEvent) -> None:
+    async def _emit(self, event: SpoolEvent) -> None:
         await self._on_event(event)

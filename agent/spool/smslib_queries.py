@@ -9,16 +9,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from agent.errors import AgentError
 from sms import gsm7
 
-from .events import SmsJob
+from .events import SpoolJob
 from .smslib_tables import SmslibTables
 
 MAX_TEXT = 1000  # smsserver_out.text is varchar(1000)
 MAX_RECIPIENT = 16  # smsserver_out.recipient is varchar(16)
 
 
-class SmslibJobError(ValueError):
+class SmslibJobError(AgentError, ValueError):
     """A job the SMSLib tables cannot hold (too long, bad number)."""
 
 
@@ -27,7 +28,7 @@ def digits(number: str) -> str:
     return n[1:] if n.startswith("+") else n[2:] if n.startswith("00") else n
 
 
-def outbound_row(job: SmsJob, *, gateway_id: str, plus_prefix: bool) -> dict[str, Any]:
+def outbound_row(job: SpoolJob, *, gateway_id: str, plus_prefix: bool) -> dict[str, Any]:
     """Every column set explicitly: defaults differ between the shipped scripts (§2.2)."""
     number = digits(job.to)
     if not (number.isascii() and number.isdigit()):

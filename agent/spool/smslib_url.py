@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, urlsplit
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from agent.errors import AgentError
+
 # JDBC sub-protocol -> SQLAlchemy dialect+driver (pure Python where one exists).
 _DIALECTS = {
     "mysql": "mysql+pymysql",
@@ -47,7 +49,7 @@ _FAMILY = {"mariadb": "mysql"}  # a MariaDB driver talks to MySQL URLs and back
 _KEEP_QUERY = {"mysql+pymysql": {"charset"}, "postgresql+pg8000": set()}
 
 
-class SmslibUrlError(ValueError):
+class SmslibUrlError(AgentError, ValueError):
     """`sqlDriver`/`sqlURL` cannot be used; the message names the key and a fix."""
 
 

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from . import smstools_codec as codec
-from .events import Delivered, Failed, LineEvent, Received, Sent, classify_fail_reason
+from .events import (
+    SpoolDelivered,
+    SpoolEvent,
+    SpoolFailed,
+    SpoolReceived,
+    SpoolSent,
+    classify_fail_reason,
+)
 
 
 def digits(number: str) -> str:
@@ -12,10 +19,10 @@ def digits(number: str) -> str:
     return n[1:] if n.startswith("+") else n[2:] if n.startswith("00") else n
 
 
-def outcome_event(line: str, job_id: str, parsed: codec.SentFile | codec.FailedFile) -> LineEvent:
+def outcome_event(line: str, job_id: str, parsed: codec.SentFile | codec.FailedFile) -> SpoolEvent:
     """A file in sent/ or failed/ that belongs to `job_id`."""
     if isinstance(parsed, codec.SentFile):
-        return Sent(
+        return SpoolSent(
             line=line,
             job_id=job_id,
             at=parsed.sent,
@@ -23,7 +30,7 @@ def outcome_event(line: str, job_id: str, parsed: codec.SentFile | codec.FailedF
             message_ref=parsed.message_ids[-1] if parsed.message_ids else None,
             modem=parsed.modem,
         )
-    return Failed(
+    return SpoolFailed(
         line=line,
         job_id=job_id,
         reason=classify_fail_reason(parsed.fail_reason),
@@ -37,10 +44,10 @@ def file_event(
     name: str,
     parsed: codec.IncomingSms | codec.StatusReportFile | codec.MissedCall,
     job_id: str | None = None,
-) -> LineEvent | None:
+) -> SpoolEvent | None:
     """A file in incoming/ or report/; `job_id` is the job a status report answers."""
     if isinstance(parsed, codec.IncomingSms):
-        return Received(
+        return SpoolReceived(
             line=line,
             source_id=name,
             sender=parsed.sender,
@@ -53,7 +60,7 @@ def file_event(
         )
     if isinstance(parsed, codec.StatusReportFile):
         if parsed.delivered:
-            return Delivered(
+            return SpoolDelivered(
                 line=line,
                 job_id=job_id,
                 to=parsed.recipient,
@@ -62,7 +69,7 @@ def file_event(
                 at=parsed.discharge,
             )
         if parsed.final:
-            return Failed(
+            return SpoolFailed(
                 line=line,
                 job_id=job_id,
                 reason=f"not-delivered:{parsed.status}",

@@ -9,10 +9,11 @@ from datetime import datetime
 
 import msgspec
 
+from agent.errors import AgentError
 from sms import gsm7, ucs2
 
 
-class SpoolFileError(ValueError):
+class SpoolFileError(AgentError, ValueError):
     """A spool file smsd would reject or that we cannot read. `what` says why."""
 
     def __init__(self, what: str, line: int | None = None) -> None:

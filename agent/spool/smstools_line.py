@@ -28,14 +28,14 @@ from sms import gsm7
 from . import smstools_codec as codec
 from .account import convert_account
 from .events import (
-    Dispatched,
-    EventCallback,
-    Failed,
-    LineEvent,
-    LineHealth,
-    LineProblem,
-    Sent,
-    SmsJob,
+    SpoolDispatched,
+    SpoolEvent,
+    SpoolEventCallback,
+    SpoolFailed,
+    SpoolHealth,
+    SpoolJob,
+    SpoolProblem,
+    SpoolSent,
 )
 from .smstools_events import digits, file_event, outcome_event
 from .smstools_state import (
@@ -90,7 +90,7 @@ def _abs(path: str) -> Path:
 class SmstoolsLine:
     kind = "smstools"
 
-    def __init__(self, name: str, config: SmstoolsConfig, on_event: EventCallback) -> None:
+    def __init__(self, name: str, config: SmstoolsConfig, on_event: SpoolEventCallback) -> None:
         self.name = name
         self.config = config
         self._on_event = on_event
@@ -113,7 +113,7 @@ class SmstoolsLine:
         self._last_error: str | None = None
         self._submit_lock = asyncio.Lock()
 
-    # --- the Line interface ------------------------------------------------------------
+    # --- the SpoolBackend interface ------------------------------------------------------------
 
     async def start(self) -> None:
         for d in (self._out, *self._dirs):
@@ -161,14 +161,14 @@ class SmstoolsLine:
         """Wait until every file seen so far is handled (tests, orderly shutdown)."""
         await self._queue.join()
 
-    async def submit(self, job: SmsJob) -> None:
+    async def submit(self, job: SpoolJob) -> None:
         state = self._need_state()
         async with self._submit_lock:
             if state.job_by_id(job.id) is None:  # else in smsd's hands: no second file
                 await self._write(state, job)
-        await self._emit(Dispatched(line=self.name, job_id=job.id))
+        await self._emit(SpoolDispatched(line=self.name, job_id=job.id))
 
-    async def _write(self, state: LineState, job: SmsJob) -> None:
+    async def _write(self, state: LineState, job: SpoolJob) -> None:
         validity = None
         if job.validity_minutes is not None:
             validity = f"{max(5, job.validity_minutes)} min"
@@ -226,7 +226,7 @@ class SmstoolsLine:
             return "ISO"
         return "ISO" if iso.isascii() else "UCS2"
 
-    def health(self) -> LineHealth:
+    def health(self) -> SpoolHealth:
         c = self.config
         can = ["dispatched", "received" if c.poll_incoming else "status reports"]
         cannot = []
@@ -245,7 +245,7 @@ class SmstoolsLine:
                 f"whether modem {c.modem} sends: it is written as 'Queue: {c.modem}', which "
                 "pins the modem only if smsd.conf has a queue of that name served by it"
             )
-        return LineHealth(
+        return SpoolHealth(
             line=self.name,
             kind=self.kind,
             running=self._worker is not None and not self._worker.done(),
@@ -287,7 +287,7 @@ class SmstoolsLine:
             finally:
                 self._queue.task_done()
 
-    async def _emit(self, event: LineEvent) -> None:
+    async def _emit(self, event: SpoolEvent) -> None:
         await self._on_event(event)
 
     async def _handle(self, path: Path, kind: str, trusted: bool) -> None:
@@ -324,7 +324,7 @@ class SmstoolsLine:
                 return
             self._last_error = f"{path.name}: {exc}"
             await self._emit(
-                LineProblem(
+                SpoolProblem(
                     line=self.name,
                     detail=f"unreadable smsd file {path.name}: {exc}",
                     kept_at=str(kept),
@@ -357,7 +357,7 @@ class SmstoolsLine:
         self._need_state().mark_consumed(path.name)
         self._last_error = f"cannot remove {path}: {exc.strerror}"
         await self._emit(
-            LineProblem(
+            SpoolProblem(
                 line=self.name,
                 detail=f"{path} was reported but cannot be removed ({exc.strerror}); "
                 "smsd's spool directories are usually sticky (Debian: drwxrwsr-t smsd), so "
@@ -381,14 +381,14 @@ class SmstoolsLine:
                 return
             # smsd put our file here, so the outcome is known even if the details are not.
             await self._emit(
-                LineProblem(line=self.name, detail=f"unreadable {kind} file {path}: {exc}")
+                SpoolProblem(line=self.name, detail=f"unreadable {kind} file {path}: {exc}")
             )
             if kind == "sent":
-                event: LineEvent = Sent(
+                event: SpoolEvent = SpoolSent(
                     line=self.name, job_id=job.job_id, at=None, message_ref=None, modem=None
                 )
             else:
-                event = Failed(line=self.name, job_id=job.job_id, reason="unknown", detail="")
+                event = SpoolFailed(line=self.name, job_id=job.job_id, reason="unknown", detail="")
             await self._emit(event)
             state.drop_pending(job.name)
             return

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import agent.lines.modem
 import agent.lines.modem_care
-from agent.bridge.allow import AGENT_OWN_KEYS, PUSHED_KEYS, Kind, refusals
+from agent.bridge.allow_list import AGENT_OWN_KEYS, PUSHED_KEYS, Kind, refusals
 from agent.spool.smslib_line import SmslibConfig
 from agent.spool.smslib_url import sqlalchemy_url
 from agent.spool.smstools_line import SmstoolsConfig

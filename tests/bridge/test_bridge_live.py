@@ -27,8 +27,6 @@ class ScriptedLine:
         self.jobs: list[p.Job] = []
         self.emit = None
 
-    idempotent = False
-
     async def start(self, ctx):
         self.emit = ctx.emit
 

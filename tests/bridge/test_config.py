@@ -1,6 +1,6 @@
 import pytest
 
-from agent.bridge.allow import allowed, refusals
+from agent.bridge.allow_list import allowed, refusals
 from agent.config import ConfigError, load_config, parse_config
 
 GOOD = """

@@ -14,7 +14,7 @@ from agent.modem.at import (
     Unsolicited,
     split_args,
 )
-from agent.modem.errors import ErrorClass
+from agent.modem.error_codes import ErrorClass
 
 
 def run(command: str | None, data: bytes, engine: ATEngine | None = None) -> list[Event]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.modem.errors import (
+from agent.modem.error_codes import (
     ErrorClass,
     cme_error,
     cme_error_from_text,

@@ -13,13 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from agent.spool.events import (
-    Delivered,
-    Dispatched,
-    Failed,
-    LineProblem,
-    Received,
-    Sent,
-    SmsJob,
+    SpoolDelivered,
+    SpoolDispatched,
+    SpoolFailed,
+    SpoolJob,
+    SpoolProblem,
+    SpoolReceived,
+    SpoolSent,
 )
 from agent.spool.smslib_line import SmslibConfig, SmslibLine, SmslibPending
 from agent.spool.smslib_queries import SmslibJobError
@@ -94,14 +94,14 @@ async def running(db: Db, tmp_path: Path) -> AsyncIterator[Running]:
     await line.stop()
 
 
-JOB = SmsJob(id="j-1", to="+420 777 123 456", text="Dobrý den", report=False)
+JOB = SpoolJob(id="j-1", to="+420 777 123 456", text="Dobrý den", report=False)
 
 
 async def test_submit_inserts_a_complete_row_and_reports_dispatched(
     db: Db, running: Running
 ) -> None:
-    await running.line.submit(SmsJob(id="j-1", to="420777123456", text="Dobrý den", report=True))
-    assert await running.rec.next() == Dispatched(line="sql", job_id="j-1")
+    await running.line.submit(SpoolJob(id="j-1", to="420777123456", text="Dobrý den", report=True))
+    assert await running.rec.next() == SpoolDispatched(line="sql", job_id="j-1")
     with db.engine.connect() as conn:
         (row,) = conn.execute(sa.select(db.tables.out)).all()
     assert (row.type, row.recipient, row.text, row.encoding) == (
@@ -116,7 +116,7 @@ async def test_submit_inserts_a_complete_row_and_reports_dispatched(
 
 
 async def test_gsm_text_is_written_with_encoding_7(db: Db, running: Running) -> None:
-    await running.line.submit(SmsJob(id="j-7", to="1", text="Hello [world] €"))
+    await running.line.submit(SpoolJob(id="j-7", to="1", text="Hello [world] €"))
     with db.engine.connect() as conn:
         assert conn.execute(sa.select(db.tables.out.c.encoding)).scalar_one() == "7"
 
@@ -136,7 +136,7 @@ async def test_row_sent_by_smsserver_becomes_sent(db: Db, running: Running) -> N
     db.smsserver.outbound_poll()
     await running.line.poll_once()
     event = await running.rec.next()
-    assert isinstance(event, Sent)
+    assert isinstance(event, SpoolSent)
     assert (event.job_id, event.message_ref, event.modem) == ("j-1", 1, "modem1")
     assert running.line.health().pending == 0
 
@@ -152,20 +152,20 @@ async def test_row_failed_after_smsserver_retries_becomes_failed(db: Db, running
     db.smsserver.outbound_poll()  # errors 3 > retries 2: F
     await running.line.poll_once()
     event = await running.rec.next()
-    assert isinstance(event, Failed)
+    assert isinstance(event, SpoolFailed)
     assert (event.job_id, event.reason) == ("j-1", "gateway-gave-up")
     assert "3 failed attempts" in event.detail
 
 
 async def test_report_row_makes_the_job_delivered(db: Db, running: Running) -> None:
-    await running.line.submit(SmsJob(id="r-1", to="+420777123456", text="x", report=True))
+    await running.line.submit(SpoolJob(id="r-1", to="+420777123456", text="x", report=True))
     db.smsserver.outbound_poll()
     await running.line.poll_once()
-    await running.rec.next_of(Sent)
+    await running.rec.next_of(SpoolSent)
     report_row = db.smsserver.status_report("420777123456", 1, delivered=True)
     await running.line.poll_once()
     event = await running.rec.next()
-    assert isinstance(event, Delivered)
+    assert isinstance(event, SpoolDelivered)
     assert (event.job_id, event.message_ref) == ("r-1", 1)
     assert db.smsserver.in_process(report_row) == 1
     assert running.line.health().pending == 0
@@ -177,15 +177,15 @@ async def test_outbound_status_from_report_makes_the_job_delivered_or_failed(
     db.smsserver.update_outbound = True
     for job_id in ("ok", "ko"):
         await running.line.submit(
-            SmsJob(id=job_id, to=f"+42077712345{len(job_id)}", text="x", report=True)
+            SpoolJob(id=job_id, to=f"+42077712345{len(job_id)}", text="x", report=True)
         )
-    await running.line.submit(SmsJob(id="ko", to="+420777000000", text="x", report=True))
+    await running.line.submit(SpoolJob(id="ko", to="+420777000000", text="x", report=True))
     db.smsserver.outbound_poll()
     await running.line.poll_once()
     sent = {}
     for _ in range(2):
-        e = await running.rec.next_of(Sent)
-        assert isinstance(e, Sent)
+        e = await running.rec.next_of(SpoolSent)
+        assert isinstance(e, SpoolSent)
         sent[e.job_id] = e
     # mark rows D/A directly, as SMSServer does (reports for the in-table come later)
     out = db.tables.out
@@ -198,7 +198,7 @@ async def test_outbound_status_from_report_makes_the_job_delivered_or_failed(
         )
     await running.line.poll_once()
     got = {type(await running.rec.next()), type(await running.rec.next())}
-    assert got == {Delivered, Failed}
+    assert got == {SpoolDelivered, SpoolFailed}
     assert running.line.health().pending == 0
 
 
@@ -208,7 +208,7 @@ async def test_incoming_row_becomes_received_then_is_marked_processed(
     row_id = db.smsserver.receive("+420602111222", "Ahoj, jak se máš?")
     await running.line.poll_once()
     event = await running.rec.next()
-    assert isinstance(event, Received)
+    assert isinstance(event, SpoolReceived)
     assert (event.sender, event.text, event.modem) == (
         "+420602111222",
         "Ahoj, jak se máš?",
@@ -227,7 +227,7 @@ async def test_incoming_row_stays_unprocessed_until_the_callback_stored_it(
         await running.line.poll_once()
     assert db.smsserver.in_process(row_id) == 0
     await running.line.poll_once()
-    assert isinstance(await running.rec.next(), Received)
+    assert isinstance(await running.rec.next(), SpoolReceived)
     assert db.smsserver.in_process(row_id) == 1
 
 
@@ -235,7 +235,7 @@ async def test_binary_incoming_row_is_given_as_hex(db: Db, running: Running) -> 
     db.smsserver.receive("+420602111222", "0102FF", encoding="8")
     await running.line.poll_once()
     event = await running.rec.next()
-    assert isinstance(event, Received)
+    assert isinstance(event, SpoolReceived)
     assert (event.text, event.data_hex) == (None, "0102FF")
 
 
@@ -303,9 +303,9 @@ async def test_polling_loop_reports_without_being_asked(db: Db, tmp_path: Path) 
     try:
         await line.submit(JOB)
         db.smsserver.outbound_poll()
-        assert isinstance(await rec.next_of(Sent), Sent)
+        assert isinstance(await rec.next_of(SpoolSent), SpoolSent)
         db.smsserver.receive("+1", "hello")
-        assert isinstance(await rec.next_of(Received), Received)
+        assert isinstance(await rec.next_of(SpoolReceived), SpoolReceived)
     finally:
         await line.stop()
 
@@ -324,9 +324,9 @@ async def test_missing_tables_give_a_clear_error(db: Db, tmp_path: Path) -> None
 
 async def test_jobs_the_table_cannot_hold_are_refused(running: Running) -> None:
     with pytest.raises(SmslibJobError, match="1000"):
-        await running.line.submit(SmsJob(id="big", to="1", text="x" * 1001))
+        await running.line.submit(SpoolJob(id="big", to="1", text="x" * 1001))
     with pytest.raises(SmslibJobError, match="not a phone number"):
-        await running.line.submit(SmsJob(id="bad", to="Alice", text="x"))
+        await running.line.submit(SpoolJob(id="bad", to="Alice", text="x"))
 
 
 def test_password_is_not_in_the_config_repr(tmp_path: Path) -> None:
@@ -385,7 +385,7 @@ async def test_row_put_back_from_q_to_u_is_reported_once(db: Db, running: Runnin
             conn.execute(sa.update(out).values(status=status))
         await running.line.poll_once()
     problem = await running.rec.next()
-    assert isinstance(problem, LineProblem)
+    assert isinstance(problem, SpoolProblem)
     assert "back from Q to U" in problem.detail
     assert running.rec.empty()
     assert running.line.health().pending == 1
@@ -398,15 +398,15 @@ async def test_with_poll_incoming_off_sms_rows_are_left_and_reports_still_read(
     line = SmslibLine("sql", config(db, tmp_path, poll_seconds=3600, poll_incoming=False), rec)
     await line.start()
     try:
-        await line.submit(SmsJob(id="r-1", to="+420777123456", text="x", report=True))
+        await line.submit(SpoolJob(id="r-1", to="+420777123456", text="x", report=True))
         db.smsserver.outbound_poll()
         await line.poll_once()
-        await rec.next_of(Sent)
+        await rec.next_of(SpoolSent)
         sms = db.smsserver.receive("+420602111222", "for someone else")
         report = db.smsserver.status_report("420777123456", 1, delivered=True)
         await line.poll_once()
         event = await rec.next()
-        assert isinstance(event, Delivered) and event.job_id == "r-1"
+        assert isinstance(event, SpoolDelivered) and event.job_id == "r-1"
         assert rec.empty()  # no Received
         assert db.smsserver.in_process(sms) == 0  # left for whoever reads it
         assert db.smsserver.in_process(report) == 1

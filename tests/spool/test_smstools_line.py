@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from agent.spool.events import (
-    Delivered,
-    Dispatched,
-    Failed,
-    LineProblem,
-    Received,
-    Sent,
-    SmsJob,
+    SpoolDelivered,
+    SpoolDispatched,
+    SpoolFailed,
+    SpoolJob,
+    SpoolProblem,
+    SpoolReceived,
+    SpoolSent,
 )
 from agent.spool.smstools_codec import parse_sent
 from agent.spool.smstools_line import SmstoolsConfig, SmstoolsLine
@@ -81,7 +81,7 @@ async def barrier(spool: Spool, rec: Recorder, name: str = "GSM1.barrier") -> No
     by then — a wait on an event, not a guess at how long the line needs."""
     spool.smsd_receives(name, INCOMING)
     event = await rec.next()
-    assert isinstance(event, Received), f"expected nothing before the barrier, got {event!r}"
+    assert isinstance(event, SpoolReceived), f"expected nothing before the barrier, got {event!r}"
     assert event.source_id == name
 
 
@@ -99,7 +99,7 @@ async def started(spool: Spool) -> AsyncIterator[tuple[SmstoolsLine, Recorder]]:
     await line.stop()
 
 
-JOB = SmsJob(id="m-1", to="+420 777 123 456", text="Dobrý den", report=True)
+JOB = SpoolJob(id="m-1", to="+420 777 123 456", text="Dobrý den", report=True)
 
 
 async def test_submit_writes_one_complete_file_and_reports_dispatched(
@@ -107,7 +107,7 @@ async def test_submit_writes_one_complete_file_and_reports_dispatched(
 ) -> None:
     line, rec = started
     await line.submit(JOB)
-    assert await rec.next() == Dispatched(line="gsm", job_id="m-1")
+    assert await rec.next() == SpoolDispatched(line="gsm", job_id="m-1")
     path = spool.our_file()
     assert path.name.startswith("smsbridge-m-1-")
     assert (
@@ -127,8 +127,8 @@ async def test_submitting_the_same_job_again_writes_no_second_file(
     await line.submit(JOB)
     await line.submit(JOB)
     assert len(list(spool.outgoing.iterdir())) == 1
-    assert isinstance(await rec.next(), Dispatched)
-    assert isinstance(await rec.next(), Dispatched)  # acknowledged again, sent once
+    assert isinstance(await rec.next(), SpoolDispatched)
+    assert isinstance(await rec.next(), SpoolDispatched)  # acknowledged again, sent once
 
 
 async def test_account_modem_becomes_the_queue_header(spool: Spool) -> None:
@@ -151,7 +151,7 @@ async def test_file_in_sent_becomes_sent_event_for_the_job(
     await rec.next()
     spool.smsd_moves(spool.our_file(), spool.sent, SENT_HEADERS)
     event = await rec.next()
-    assert isinstance(event, Sent)
+    assert isinstance(event, SpoolSent)
     assert (event.job_id, event.modem, event.message_ref) == ("m-1", "GSM1", 117)
     await line.idle()
     assert line.health().pending == 0
@@ -169,7 +169,7 @@ async def test_file_in_failed_becomes_failed_event_with_smsd_reason(
         "Modem: GSM1\nIMSI: 1\nFail_reason: +CMS ERROR: 38\nFailed: 24-05-02 10:16:41",
     )
     event = await rec.next()
-    assert isinstance(event, Failed)
+    assert isinstance(event, SpoolFailed)
     assert (event.job_id, event.reason, event.detail) == ("m-1", "cms-error:38", "+CMS ERROR: 38")
 
 
@@ -182,7 +182,7 @@ async def test_sent_file_is_matched_by_job_id_when_smsd_renamed_it(
     ours = spool.our_file()
     renamed = ours.rename(spool.outgoing / "GSM1.xY12ab")  # keep_filename = no
     spool.smsd_moves(renamed, spool.sent, SENT_HEADERS + "\nOriginal_filename: " + ours.name)
-    assert isinstance(await rec.next(), Sent)
+    assert isinstance(await rec.next(), SpoolSent)
 
 
 async def test_sent_file_under_smsd_lock_waits_for_the_lock(
@@ -199,7 +199,7 @@ async def test_sent_file_under_smsd_lock_waits_for_the_lock(
     await line.idle()
     assert rec.empty()
     lock.unlink()
-    assert isinstance(await rec.next(), Sent)
+    assert isinstance(await rec.next(), SpoolSent)
 
 
 async def test_other_programs_files_in_sent_are_left_alone(
@@ -231,7 +231,7 @@ async def test_status_report_after_sent_becomes_delivered_for_the_job(
         b"Status: 0,Ok,short message received by the SME",
     )
     event = await rec.next()
-    assert isinstance(event, Delivered)
+    assert isinstance(event, SpoolDelivered)
     assert (event.job_id, event.status, event.message_ref) == ("m-1", 0, 117)
 
 
@@ -245,7 +245,7 @@ async def test_failed_delivery_report_is_a_failed_event(
         b"Status: 70,Error,SM validity period expired",
     )
     event = await rec.next()
-    assert isinstance(event, Failed)
+    assert isinstance(event, SpoolFailed)
     assert (event.job_id, event.reason) == (None, "not-delivered:70")
 
 
@@ -255,7 +255,7 @@ async def test_incoming_file_becomes_received_then_is_archived(
     line, rec = started
     path = spool.smsd_receives("GSM1.aUarxd", INCOMING)
     event = await rec.next()
-    assert isinstance(event, Received)
+    assert isinstance(event, SpoolReceived)
     assert (event.sender, event.text, event.source_id) == ("420777123456", "Ahoj!", "GSM1.aUarxd")
     await line.idle()
     assert not path.exists()
@@ -268,7 +268,7 @@ async def test_incoming_file_can_be_deleted_instead_of_archived(spool: Spool) ->
     await line.start()
     try:
         path = spool.smsd_receives("GSM1.aaaaaa", INCOMING)
-        assert isinstance(await rec.next(), Received)
+        assert isinstance(await rec.next(), SpoolReceived)
         await line.idle()
         assert not path.exists()
         assert not (spool.root / "state" / "archive").exists()
@@ -282,7 +282,7 @@ async def test_incoming_stays_until_the_callback_stored_it(
     line, rec = started
     rec.fail_next = 2
     path = spool.smsd_receives("GSM1.retry1", INCOMING)
-    assert isinstance(await rec.next(), Received)  # the third offer is taken
+    assert isinstance(await rec.next(), SpoolReceived)  # the third offer is taken
     assert rec.fail_next == 0
     await line.idle()
     assert not path.exists()
@@ -295,7 +295,7 @@ async def test_malformed_incoming_is_moved_aside_and_reported(
     _line, rec = started
     spool.smsd_receives("GSM1.broken", b"Modem: GSM1\n\nno sender")
     event = await rec.next()
-    assert isinstance(event, LineProblem)
+    assert isinstance(event, SpoolProblem)
     assert "'From:'" in event.detail
     assert event.kept_at is not None
     assert Path(event.kept_at).read_bytes() == b"Modem: GSM1\n\nno sender"
@@ -331,7 +331,7 @@ async def test_what_arrived_while_stopped_is_handled_at_start(spool: Spool) -> N
     await line.start()
     try:
         got = {type(await rec.next()), type(await rec.next())}
-        assert got == {Sent, Received}
+        assert got == {SpoolSent, SpoolReceived}
     finally:
         await line.stop()
 
@@ -396,19 +396,19 @@ async def test_reports_in_their_own_directory_are_read_too(spool: Spool) -> None
             where=report_dir,
         )
         event = await rec.next()
-        assert isinstance(event, Delivered)
+        assert isinstance(event, SpoolDelivered)
         assert event.message_ref == 9
     finally:
         await line.stop()
 
 
 def test_both_spool_lines_are_lines(spool: Spool, tmp_path: Path) -> None:
-    from agent.spool.events import Line
+    from agent.spool.events import SpoolBackend
     from agent.spool.smslib_line import SmslibConfig, SmslibLine
 
     smslib = SmslibConfig.from_account({"sqlURL": "sqlite://", "state_dir": str(tmp_path)})
-    assert isinstance(SmstoolsLine("a", spool.config(), Recorder()), Line)
-    assert isinstance(SmslibLine("b", smslib, Recorder()), Line)
+    assert isinstance(SmstoolsLine("a", spool.config(), Recorder()), SpoolBackend)
+    assert isinstance(SmslibLine("b", smslib, Recorder()), SpoolBackend)
 
 
 async def test_unwritable_outgoing_is_a_clear_error_and_leaves_nothing_behind(
@@ -445,14 +445,14 @@ async def test_incoming_that_cannot_be_removed_is_reported_once_with_advice(
     await line.start()
     try:
         path = spool.smsd_receives("GSM1.sticky", INCOMING)
-        assert isinstance(await rec.next(), Received)
+        assert isinstance(await rec.next(), SpoolReceived)
         problem = await rec.next()
-        assert isinstance(problem, LineProblem)
+        assert isinstance(problem, SpoolProblem)
         assert "run the agent as user smsd" in problem.detail
         # A retry would come after retry_seconds (0.1), before the barrier has settled
         # (0.2); the barrier's own file cannot be removed either, hence its own problem.
         await barrier(spool, rec)
-        assert isinstance(await rec.next(), LineProblem)
+        assert isinstance(await rec.next(), SpoolProblem)
         assert rec.empty()
     finally:
         await line.stop()
@@ -462,7 +462,7 @@ async def test_incoming_that_cannot_be_removed_is_reported_once_with_advice(
     try:
         await barrier(spool, rec, "GSM1.barrier2")
         problem = await rec.next()
-        assert isinstance(problem, LineProblem)
+        assert isinstance(problem, SpoolProblem)
         assert "GSM1.barrier2" in problem.detail  # the barrier's, not the old file's
         await line.idle()
         assert rec.empty()
@@ -486,7 +486,7 @@ async def test_auto_alphabet_picks_iso_only_when_smsd_reads_it_back_the_same(
     line = SmstoolsLine("gsm", spool.config(alphabet="auto"), Recorder())
     await line.start()
     try:
-        await line.submit(SmsJob(id="a", to="1", text=text))
+        await line.submit(SpoolJob(id="a", to="1", text=text))
         assert f"\nAlphabet: {alphabet}\n".encode() in spool.our_file().read_bytes()
     finally:
         await line.stop()
@@ -519,7 +519,7 @@ async def test_with_poll_incoming_off_sms_files_are_left_and_reports_still_read(
         await line.submit(JOB)
         await rec.next()
         spool.smsd_moves(spool.our_file(), spool.sent, SENT_HEADERS)
-        assert isinstance(await rec.next(), Sent)
+        assert isinstance(await rec.next(), SpoolSent)
         sms = spool.smsd_receives("GSM1.forothers", INCOMING)
         spool.smsd_receives(
             "GSM1.rep003",
@@ -529,7 +529,7 @@ async def test_with_poll_incoming_off_sms_files_are_left_and_reports_still_read(
         )
         # The report, written after the SMS, is the barrier: the SMS was seen before it.
         event = await rec.next()
-        assert isinstance(event, Delivered), f"expected only the report, got {event!r}"
+        assert isinstance(event, SpoolDelivered), f"expected only the report, got {event!r}"
         await line.idle()
         assert rec.empty()
         assert sms.read_bytes() == INCOMING  # untouched, in smsd's directory

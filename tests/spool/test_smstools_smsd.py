@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from agent.modem.pdu import Alphabet
-from agent.spool.events import Delivered, Failed, Received, Sent, SmsJob
+from agent.spool.events import SpoolDelivered, SpoolFailed, SpoolJob, SpoolReceived, SpoolSent
 from agent.spool.smstools_line import SmstoolsLine
 from tests.spool.fake_modem import FakeModem, deliver_pdu, status_report_pdu
 from tests.spool.recorder import Recorder
@@ -69,18 +69,18 @@ async def test_real_smsd_sends_single_multipart_and_ucs2_files_we_wrote(
 ) -> None:
     lin, rec = line
     jobs = [
-        SmsJob(id="single", to="+420777123456", text="Hello from smsbridge"),
-        SmsJob(id="long", to="+420777123456", text=LONG),
-        SmsJob(id="czech", to="+420777123456", text="Dobrý den, žluťoučký kůň Привет"),
-        SmsJob(id="flash", to="+420777999888", text="Flash!", flash=True, validity_minutes=60),
+        SpoolJob(id="single", to="+420777123456", text="Hello from smsbridge"),
+        SpoolJob(id="long", to="+420777123456", text=LONG),
+        SpoolJob(id="czech", to="+420777123456", text="Dobrý den, žluťoučký kůň Привет"),
+        SpoolJob(id="flash", to="+420777999888", text="Flash!", flash=True, validity_minutes=60),
     ]
     with smsd_log_on_failure(smsd):
         for job in jobs:
             await lin.submit(job)
         sent = {}
         while len(sent) < 4:
-            event = await rec.next_of(Sent)
-            assert isinstance(event, Sent)
+            event = await rec.next_of(SpoolSent)
+            assert isinstance(event, SpoolSent)
             sent[event.job_id] = event
     assert {e.modem for e in sent.values()} == {"GSM1"}
     (flash,) = [s for s in smsd.modem.submits if s.recipient == "+420777999888"]
@@ -105,9 +105,9 @@ async def test_real_smsd_modem_error_ends_as_failed_with_smsd_reason(
     lin, rec = line
     smsd.modem.fail["420777000000"] = "+CMS ERROR: 38"
     with smsd_log_on_failure(smsd):
-        await lin.submit(SmsJob(id="doomed", to="+420777000000", text="will fail"))
-        event = await rec.next_of(Failed)
-    assert isinstance(event, Failed)
+        await lin.submit(SpoolJob(id="doomed", to="+420777000000", text="will fail"))
+        event = await rec.next_of(SpoolFailed)
+    assert isinstance(event, SpoolFailed)
     assert event.job_id == "doomed"
     assert event.reason == "cms-error:38"
     assert event.detail.startswith("+CMS ERROR: 38")  # smsd adds "(Network out of order)"
@@ -119,24 +119,24 @@ async def test_real_smsd_incoming_multipart_and_status_report_become_events(
     lin, rec = line
     now = datetime.now()
     with smsd_log_on_failure(smsd):
-        await lin.submit(SmsJob(id="rep", to="+420777123456", text="report me", report=True))
-        sent = await rec.next_of(Sent)
-        assert isinstance(sent, Sent)
+        await lin.submit(SpoolJob(id="rep", to="+420777123456", text="report me", report=True))
+        sent = await rec.next_of(SpoolSent)
+        assert isinstance(sent, SpoolSent)
         assert sent.message_ref is not None
         smsd.feed("r1", status_report_pdu("420777123456", sent.message_ref, 0, when=now))
-        delivered = await rec.next_of(Delivered)
-        assert isinstance(delivered, Delivered)
+        delivered = await rec.next_of(SpoolDelivered)
+        assert isinstance(delivered, SpoolDelivered)
         assert (delivered.job_id, delivered.status) == ("rep", 0)
 
         smsd.feed("i1", deliver_pdu("+420602111222", "Ahoj, jak se máš?", when=now))
-        first = await rec.next_of(Received)
+        first = await rec.next_of(SpoolReceived)
         # two parts, second first: smsd joins them into one file
         smsd.feed("m2", deliver_pdu("+420602111222", "část druhá", concat=(9, 2, 2), when=now))
         smsd.feed("m1", deliver_pdu("+420602111222", "Část první, ", concat=(9, 2, 1), when=now))
-        joined = await rec.next_of(Received)
-    assert isinstance(first, Received)
+        joined = await rec.next_of(SpoolReceived)
+    assert isinstance(first, SpoolReceived)
     assert (first.sender, first.text) == ("420602111222", "Ahoj, jak se máš?")
-    assert isinstance(joined, Received)
+    assert isinstance(joined, SpoolReceived)
     assert joined.text == "Část první, část druhá"
     await lin.idle()
     archived = sorted(p.name for p in (smsd.root / "state" / "archive").iterdir())
@@ -151,7 +151,7 @@ async def test_files_smsd_wrote_while_the_agent_was_stopped_are_reported_at_star
     line = SmstoolsLine("gsm", smsd.config(), rec)
     await line.start()
     with smsd_log_on_failure(smsd):
-        await line.submit(SmsJob(id="offline", to="+420777123456", text="while away"))
+        await line.submit(SpoolJob(id="offline", to="+420777123456", text="while away"))
         await line.stop()
         smsd.feed("i2", deliver_pdu("+420602111222", "sent while you slept", when=datetime.now()))
         # no line is watching: look at smsd's directories until it has done both
@@ -164,10 +164,10 @@ async def test_files_smsd_wrote_while_the_agent_was_stopped_are_reported_at_star
         line = SmstoolsLine("gsm", smsd.config(), rec)
         await line.start()
         try:
-            kinds = {type(await rec.next_of((Sent, Received))) for _ in range(2)}
+            kinds = {type(await rec.next_of((SpoolSent, SpoolReceived))) for _ in range(2)}
         finally:
             await line.stop()
-    assert kinds == {Sent, Received}
+    assert kinds == {SpoolSent, SpoolReceived}
 
 
 async def test_real_smsd_takes_ucs2_and_iso_files_for_older_smsd_sites(smsd: Smsd) -> None:
@@ -181,10 +181,10 @@ async def test_real_smsd_takes_ucs2_and_iso_files_for_older_smsd_sites(smsd: Sms
         await line.start()
     try:
         with smsd_log_on_failure(smsd):
-            await ucs2.submit(SmsJob(id="u", to="+420777000001", text="Žluťoučký kůň ✓"))
-            await auto.submit(SmsJob(id="a", to="+420777000002", text="Prix: 5€ [café]"))
-            await auto.submit(SmsJob(id="b", to="+420777000003", text="Dobrý den"))
-            done = {getattr(await rec.next_of(Sent), "job_id", None) for _ in range(3)}
+            await ucs2.submit(SpoolJob(id="u", to="+420777000001", text="Žluťoučký kůň ✓"))
+            await auto.submit(SpoolJob(id="a", to="+420777000002", text="Prix: 5€ [café]"))
+            await auto.submit(SpoolJob(id="b", to="+420777000003", text="Dobrý den"))
+            done = {getattr(await rec.next_of(SpoolSent), "job_id", None) for _ in range(3)}
     finally:
         for line in (ucs2, auto):
             await line.stop()
@@ -216,19 +216,19 @@ async def test_real_smsd_routes_the_account_modem_as_a_queue(smsd_with_queue: Sm
         await line.start()
     try:
         with smsd_log_on_failure(smsd):
-            await good.submit(SmsJob(id="routed", to="+420777123456", text="via queue GSM1"))
-            await bad.submit(SmsJob(id="lost", to="+420777123456", text="no such queue"))
+            await good.submit(SpoolJob(id="routed", to="+420777123456", text="via queue GSM1"))
+            await bad.submit(SpoolJob(id="lost", to="+420777123456", text="no such queue"))
             outcomes = {}
             while len(outcomes) < 2:
-                event = await rec.next_of((Sent, Failed))
+                event = await rec.next_of((SpoolSent, SpoolFailed))
                 outcomes[type(event)] = event
-            sent, failed = outcomes[Sent], outcomes[Failed]
+            sent, failed = outcomes[SpoolSent], outcomes[SpoolFailed]
     finally:
         for line in (good, bad):
             await line.stop()
-    assert isinstance(sent, Sent)
+    assert isinstance(sent, SpoolSent)
     assert (sent.job_id, sent.modem) == ("routed", "GSM1")
-    assert isinstance(failed, Failed)
+    assert isinstance(failed, SpoolFailed)
     assert (failed.job_id, failed.reason, failed.detail) == (
         "lost",
         "rejected",

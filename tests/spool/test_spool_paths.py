@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.lines.spool import line_state_dir, smslib_line
-from agent.spool.events import SmsJob
+from agent.spool.events import SpoolJob
 from agent.spool.smslib_line import SmslibConfig, SmslibLine
 from agent.spool.smslib_tables import SmslibTables
 from bridge import protocol as p
@@ -71,7 +71,7 @@ async def test_smslib_refuses_a_job_id_that_is_not_a_plain_name(tmp_path, job_id
     await line.start()
     try:
         with pytest.raises(ValueError, match="job id"):
-            await line.submit(SmsJob(id=job_id, to="+420777123456", text="x"))
+            await line.submit(SpoolJob(id=job_id, to="+420777123456", text="x"))
     finally:
         await line.stop()
     written = {str(q.relative_to(tmp_path)) for q in tmp_path.rglob("*")}

@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 import msgspec
 
+from agent.errors import AgentError
+
 from .at import ATEngine, Discarded, Event, Final, Info, Prompt, Unsolicited
-from .errors import ErrorInfo
+from .error_codes import ErrorInfo
 from .link import PortLost, SerialLink
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,11 @@ class Response(msgspec.Struct, frozen=True):
         return self.final.error
 
 
-class CommandTimeout(TimeoutError):
+class CommandTimeout(AgentError, TimeoutError):
     """The modem did not finish a command in time (hung, or the wrong port)."""
 
 
-class SubmitUnknown(TimeoutError):
+class SubmitUnknown(AgentError, TimeoutError):
     """No result after the PDU and Ctrl-Z: the SMS may or may not have been sent."""
 
 
