@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 
+from agent.errors import AgentError
 from sms import gsm7
 
 
-class PDUError(ValueError):
+class PDUError(AgentError, ValueError):
     """A PDU is malformed. `offset` is the octet (from the start of what was decoded)
     where the problem is, `field` the TPDU field being read."""
 
