@@ -83,7 +83,9 @@ async def test_a_round_holds_quiet_accounts_caps_bulk_expires_and_sends_validity
 def test_the_servers_time_zone_is_checked_at_start() -> None:
     assert build({}, {"time_zone": "UTC"}).time_zone == "UTC"
     assert build({}, {}).time_zone == "Europe/Prague"
-    with pytest.raises(SettingsError, match="time_zone: 'Mars/Olympus' is not a known IANA time zone"):
+    with pytest.raises(
+        SettingsError, match="time_zone: 'Mars/Olympus' is not a known IANA time zone"
+    ):
         build({}, {"time_zone": "Mars/Olympus"})
 
 
