@@ -173,7 +173,9 @@ async def test_every_page_reads_in_czech_and_in_english_with_nothing_untranslate
             "button", name={"cs": "Vytvořit webhook", "en": "Create webhook"}[language]
         ).click()
         await expect(page.locator("#new-err")).to_contain_text(
-            {"cs": "Na tuto adresu URL nelze posílat webhooky.", "en": "url: 'x'"}[language]
+            {"cs": "Na tuto adresu URL nelze posílat webhooky.", "en": "use http:// or https://"}[
+                language
+            ]
         )
         await visit(page, screenshots, language, "webhooks-error", heading_of("webhooks", language))
         # A configuration refused: each problem beside its line, in the page's language.
