@@ -24,6 +24,10 @@ SENTENCES: dict[str, str] = {
     "no_account": N_("There is no default account you may send with: choose one."),
     "message_too_long": N_("The text is too long for this gateway."),
     "idempotency_conflict": N_("This request key was used for a different message."),
+    "invalid_webhook": N_("This webhook is not valid."),
+    "invalid_url": N_("This URL cannot receive webhooks."),
+    "invalid_secret": N_("This signing secret is not valid."),
+    "opted_out": N_("This number asked not to be written to."),
 }
 REFUSED = N_("The server refused this.")
 
@@ -86,5 +90,19 @@ TERMS = frozenset(
         N_("reset"),
         N_("usb"),
         N_("needs-person"),
+        # a webhook's status and its deliveries' states (server/webhooks/schemas.py)
+        N_("ok"),
+        N_("failing"),
+        N_("disabled"),
+        "pending",
+        "delivered",
+        "failed",
+        N_("expired"),
+        "scheduled",
+        "cancelled",
+        # a message's priority (the send form, the scheduled page)
+        N_("high"),
+        N_("normal"),
+        N_("bulk"),
     }
 )

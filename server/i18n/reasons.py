@@ -5,12 +5,14 @@ text of no known shape (a device's or a gateway's own words) is shown unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
 from .catalogue import N_
 
 Gettext = Callable[[str], str]
+When = Callable[[dt.datetime], str]  # a stored UTC time as the page shows it
 
 _WHY: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"agent offline"), N_("agent offline")),
@@ -46,6 +48,10 @@ _LINE = re.compile(r"line (?P<line>\S+) (?P<why>.+)")
 _PINNED = re.compile(
     r"waiting: handed to line (?P<line>\S+) before, which has not acknowledged it \((?P<why>.+)\)"
 )
+# The control's shapes (server/api/message_control.py, message_cancel.py, routing/planner.py)
+_SCHEDULED = re.compile(r"scheduled for (?P<at>\S+)")
+_CANCELLED = re.compile(r"cancelled by (?P<name>.+) at (?P<at>\S+)")
+_QUIET = re.compile(r"waiting: quiet hours until (?P<until>\d[\d:\- ]*\S+)")
 _FALLBACK = re.compile(
     r"sent through the fallback account (?P<name>'.*'|\".*\"): no line of the account was usable"
 )
@@ -59,9 +65,26 @@ def _why(text: str, _: Gettext) -> str | None:
     return None
 
 
-def translate(text: str | None, _: Gettext) -> str:
+def _time(raw: str, when: When | None) -> str:
+    """An RFC 3339 time of a reason in the page's zone and language (as stored without)."""
+    if when is None:
+        return raw
+    try:
+        return when(dt.datetime.fromisoformat(raw.replace("Z", "+00:00")))
+    except ValueError:
+        return raw
+
+
+def translate(text: str | None, _: Gettext, when: When | None = None) -> str:
     if not text:
         return ""
+    if found := _SCHEDULED.fullmatch(text):
+        return _(N_("scheduled for %(at)s")) % {"at": _time(found["at"], when)}
+    if found := _CANCELLED.fullmatch(text):
+        at = _time(found["at"], when)
+        return _(N_("cancelled by %(name)s at %(at)s")) % {"name": found["name"], "at": at}
+    if found := _QUIET.fullmatch(text):
+        return _(N_("waiting: quiet hours until %(until)s")) % {"until": found["until"]}
     if text == "waiting: the account has no line":
         return _(N_("waiting: the account has no line"))
     if found := _PINNED.fullmatch(text):

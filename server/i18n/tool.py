@@ -36,10 +36,22 @@ HEADER = "Translations of the smsbridge pages. Update with `scripts/i18n.sh upda
 
 def data_texts(*_: Any, **__: Any) -> Iterator[tuple[int, str, str, list[str]]]:
     """The help texts that live as data (an extraction method, given the module's file)."""
-    from ..accounts.config import GATEWAY_HELP, GATEWAY_KEYS, PACING_KEYS, ROUTING_KEYS
+    from ..accounts.config import (
+        CONTROL_KEYS,
+        GATEWAY_HELP,
+        GATEWAY_KEYS,
+        MODEM_CARE_KEYS,
+        PACING_KEYS,
+        ROUTING_KEYS,
+    )
     from ..gateways.smsbrana.protocol import ERRORS
 
-    keys = [k for group in GATEWAY_KEYS.values() for k in group] + [*PACING_KEYS, *ROUTING_KEYS]
+    keys = [k for group in GATEWAY_KEYS.values() for k in group] + [
+        *PACING_KEYS,
+        *ROUTING_KEYS,
+        *MODEM_CARE_KEYS,
+        *CONTROL_KEYS,
+    ]
     for key in keys:
         if key.help:
             yield 0, "", key.help, [f"help of the configuration key {key.name!r}"]

@@ -24,12 +24,18 @@ from ..api.errors import ApiError, forbidden
 from ..api.message_cancel import cancel
 from ..api.schemas import OptOutIn, SendIn
 from ..db.tables import Message
+from ..i18n import choose
+from ..i18n.catalogue import N_
+from ..i18n.codes import Said, said, said_error
 from ..messages.compose import compose
 from ..runtime import Server
 from .render import page
 from .session import UserDep, WebUser, form_of
 
 RECENT = 100
+BAD_TIME = N_("a date and time, e.g. 2026-12-24 18:00")
+BAD_TTL = N_("whole minutes, e.g. 30")
+NEEDED = N_("needed")
 Short = Annotated[str | None, QueryParameter(max_length=5000)]
 
 
@@ -39,7 +45,7 @@ def _may_send(user: WebUser) -> None:
 
 
 async def _send_page(
-    server: Server, user: WebUser, values: dict[str, str], errors: dict[str, str], status: int
+    server: Server, user: WebUser, values: dict[str, str], errors: dict[str, Said], status: int
 ) -> Template:
     _may_send(user)
     accounts = await api_accounts.visible_accounts(server, user.caller)
@@ -50,7 +56,7 @@ async def _send_page(
         accounts=accounts,
         values=values,
         errors=errors,
-        zone=server.settings.time_zone,
+        zone=_zone(server, user),
     )
 
 
@@ -70,13 +76,20 @@ async def send_preview(
     try:
         chosen = await api_messages.choose_account(server, user.caller, wanted)
     except ApiError as exc:
-        return page("control_preview.html", user, error=exc.detail, comp=None)
+        return page(
+            "control_preview.html", user, error=said_error(exc.error, exc.detail), comp=None
+        )
     comp = compose(text or "", strip=chosen.strip_diacritics, gateway=chosen.gateway)
     return page("control_preview.html", user, error=None, comp=comp, changed=comp.text != text)
 
 
+def _zone(server: Server, user: WebUser) -> str:
+    """The user's time zone (their choice, else the server's), as the pages show times."""
+    return choose.zone(user.time_zone, server.settings.time_zone)
+
+
 def _local_time(raw: str, zone: str) -> str:
-    """A datetime-local field (no zone) read in the server's time zone, as RFC 3339."""
+    """A datetime-local field (no zone) read in the user's time zone, as RFC 3339."""
     when = dt.datetime.fromisoformat(raw)
     return when.replace(tzinfo=ZoneInfo(zone)).isoformat()
 
@@ -88,35 +101,36 @@ async def send_form(
     form = await form_of(request, user)
     keys = ("account", "to", "text", "send_at", "ttl", "priority")
     values = {k: form.get(k, "").strip() if k != "text" else form.get(k, "") for k in keys}
-    errors: dict[str, str] = {}
+    errors: dict[str, Said] = {}
     body: dict[str, Any] = {"to": values["to"], "text": values["text"]}
     body["priority"] = values["priority"] or "normal"
     if values["account"].isdigit():
         body["account"] = int(values["account"])
     if values["send_at"]:
         try:
-            body["send_at"] = _local_time(values["send_at"], server.settings.time_zone)
+            body["send_at"] = _local_time(values["send_at"], _zone(server, user))
         except ValueError:
-            errors["send_at"] = "a date and time, e.g. 2026-12-24 18:00"
+            errors["send_at"] = said(BAD_TIME)
     if values["ttl"]:
         if values["ttl"].isdigit() and int(values["ttl"]) > 0:
             body["ttl"] = int(values["ttl"]) * 60
         else:
-            errors["ttl"] = "whole minutes, e.g. 30"
+            errors["ttl"] = said(BAD_TTL)
     for field in ("to", "text"):
         if not values[field]:
-            errors[field] = "needed"
+            errors[field] = said(NEEDED)
     if not errors:
         try:
             data = SendIn(**body)
             sent = await api_messages.send(server, user.caller, data)
         except TypeError as exc:
-            errors["general"] = str(exc)
+            errors["general"] = said_error("invalid_request", str(exc))
         except ApiError as exc:
             if exc.status in (401, 403):
                 raise
             field, _, why = exc.detail.partition(": ")
-            errors[field if why and field in keys else "general"] = why or exc.detail
+            shown = said_error(exc.error, why or exc.detail)
+            errors[field if why and field in keys else "general"] = shown
         else:
             target = "/scheduled" if sent.state is MessageState.SCHEDULED else "/messages"
             return Redirect(target, query_params={"sent": sent.id}, status_code=303)
@@ -163,7 +177,7 @@ async def cancel_form(
 
 
 async def _optouts_page(
-    server: Server, user: WebUser, errors: dict[str, str], values: dict[str, str], status: int
+    server: Server, user: WebUser, errors: dict[str, Said], values: dict[str, str], status: int
 ) -> Template:
     listed = await api_optouts.list_optouts.fn(server=server, caller=user.caller)
     accounts = await api_accounts.visible_accounts(server, user.caller)
@@ -200,7 +214,8 @@ async def add_optout_form(
     except ApiError as exc:
         if exc.status in (401, 403):
             raise
-        return await _optouts_page(server, user, {"number": exc.detail}, values, 422)
+        errors = {"number": said_error(exc.error, exc.detail)}
+        return await _optouts_page(server, user, errors, values, 422)
     return Redirect("/optouts", status_code=303)
 
 

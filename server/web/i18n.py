@@ -118,7 +118,8 @@ def _term(ctx: Context, value: str | None) -> str:
 @pass_context
 def _reason(ctx: Context, text: str | None) -> str:
     """A routing reason (a message's detail, a line's why_not) in the page's language."""
-    return reasons.translate(text, _locale(ctx).gettext)
+    locale = _locale(ctx)
+    return reasons.translate(text, locale.gettext, locale.datetime)
 
 
 @pass_context

@@ -14,6 +14,8 @@ from ..api.auth import ServerDep
 from ..api.errors import forbidden
 from ..api.webhooks import own_addresses
 from ..events import catalogue
+from ..i18n.catalogue import N_
+from ..i18n.codes import said, said_error
 from ..runtime import Server
 from ..webhooks import manage
 from ..webhooks.manage import WebhookError
@@ -59,7 +61,13 @@ async def _detail(
             hook = await manage.read(session, hook_id)
             deliveries = await manage.deliveries(session, hook_id, RECENT)
     except WebhookError as exc:
-        return page("error.html", user, status=exc.status, title="Not found", detail=exc.detail)
+        return page(
+            "error.html",
+            user,
+            status=exc.status,
+            title=N_("Not found"),
+            detail=said_error(exc.error, exc.detail),
+        )
     context.setdefault("errors", {})
     return page(
         "webhook.html",
@@ -100,16 +108,23 @@ async def create_webhook(
         async with server.sessions.begin() as session:
             created = await manage.create(session, server.box, data, own_addresses(server, request))
     except WebhookError as exc:
-        return await _list(server, user, status=exc.status, new=new, errors={"new": exc.detail})
+        return await _list(
+            server,
+            user,
+            status=exc.status,
+            new=new,
+            errors={"new": said_error(exc.error, exc.detail)},
+        )
     _kick(server)
     return await _list(server, user, created=created)
 
 
 DONE = {
-    "saved": "Saved.",
-    "test": "A webhook.test event is on its way; its attempts show below.",
-    "redeliver": "The delivery goes again now, with the same webhook-id.",
+    "saved": N_("Saved."),
+    "test": N_("A webhook.test event is on its way; its attempts show below."),
+    "redeliver": N_("The delivery goes again now, with the same webhook-id."),
 }
+CONFIRM = N_("tick the box to confirm")
 
 
 @get("/webhooks/{hook_id:int}")
@@ -117,7 +132,7 @@ async def webhook_page(
     server: ServerDep, user: UserDep, hook_id: FromPath[int], done: FromQuery[str | None] = None
 ) -> Template:
     _admin(user)
-    return await _detail(server, user, hook_id, done=DONE.get(done or ""))
+    return await _detail(server, user, hook_id, done=said(DONE[done]) if done in DONE else None)
 
 
 @post("/webhooks/{hook_id:int}")
@@ -136,7 +151,13 @@ async def update_webhook(
         async with server.sessions.begin() as session:
             await manage.change(session, server.box, hook_id, data, own_addresses(server, request))
     except WebhookError as exc:
-        return await _detail(server, user, hook_id, status=exc.status, errors={"edit": exc.detail})
+        return await _detail(
+            server,
+            user,
+            hook_id,
+            status=exc.status,
+            errors={"edit": said_error(exc.error, exc.detail)},
+        )
     _kick(server)
     return Redirect(f"/webhooks/{hook_id}", query_params={"done": "saved"}, status_code=303)
 
@@ -148,9 +169,7 @@ async def delete_webhook(
     _admin(user)
     form = await form_of(request, user)
     if not form.get("confirm"):
-        return await _detail(
-            server, user, hook_id, status=400, errors={"delete": "tick the box to confirm"}
-        )
+        return await _detail(server, user, hook_id, status=400, errors={"delete": said(CONFIRM)})
     async with server.sessions.begin() as session:
         await manage.remove(session, hook_id)
     return Redirect("/webhooks", status_code=303)

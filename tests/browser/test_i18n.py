@@ -104,8 +104,21 @@ TOUR = [
         "settings",
         {"cs": "Váš jazyk a časové pásmo", "en": "Your language and time zone"},
     ),
+    ("/webhooks", "webhooks", {"cs": "Webhooky", "en": "Webhooks"}),
+    ("/webhooks/{hook}", "webhook", {"cs": "Webhook {hook}", "en": "Webhook {hook}"}),
+    ("/send", "send", {"cs": "Poslat SMS", "en": "Send SMS"}),
+    (
+        "/scheduled",
+        "scheduled",
+        {"cs": "Naplánované, zrušené a prošlé", "en": "Scheduled, cancelled and expired"},
+    ),
+    ("/optouts", "optouts", {"cs": "Odhlášená čísla", "en": "Opt-outs"}),
     ("/accounts/999999", "error", {"cs": "Nenalezeno", "en": "Not found"}),
 ]
+
+
+def heading_of(name: str, language: str) -> str:
+    return next(h for _, n, h in TOUR if n == name)[language]
 
 
 async def test_every_page_reads_in_czech_and_in_english_with_nothing_untranslated(
@@ -114,22 +127,57 @@ async def test_every_page_reads_in_czech_and_in_english_with_nothing_untranslate
     server, modem = modem_system
     account = next(a for a in await server.api("GET", "/api/accounts") if a["name"] == "GSM1")
     modem.deliver(SENDER, "Dobrý den, kdy přijedete?")
+    # Something on each control and webhook page: a webhook with a delivery (to a port that
+    # does not answer), a message scheduled for later, an opt-out.
+    crm = {"url": "http://127.0.0.1:9/crm", "events": ["message.received"], "description": "CRM"}
+    hook = await server.api("POST", "/api/webhooks", json=crm)
+    await server.api("POST", f"/api/webhooks/{hook['id']}/test")
+    send_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    later = {"to": "+420777000111", "text": "Zítra v 9:00", "send_at": send_at}
+    await server.api("POST", "/api/messages", json={**later, "account": account["id"]})
+    await server.api("POST", "/api/optouts", json={"number": "+420777000222", "reason": "STOP"})
     for language, button in (("cs", "Přihlásit se"), ("en", "Log in")):
         page, errors = await new_page(browser, language)
         await page.goto(f"{server.url}/login")
         await visit(page, screenshots, language, "login", button)
         await log_in(page, server.url, button)
         for path, name, heading in TOUR:
-            await page.goto(server.url + path.format(id=account["id"]))
+            await page.goto(server.url + path.format(id=account["id"], hook=hook["id"]))
             if name == "agents":  # once the line has reported, every part of it shows
                 await expect(page.locator(".dbm")).to_have_text("-71 dBm", timeout=30_000)
             if name == "account-new":
                 await page.locator("#config-help summary").click()
             if name == "messages":
-                await expect(page.locator("#message-rows .state").first).to_have_text(
-                    {"cs": "přijato", "en": "received"}[language], timeout=30_000
+                received = {"cs": "přijato", "en": "received"}[language]
+                states = page.locator("#message-rows .state").filter(has_text=received)
+                await expect(states.first).to_have_text(received, timeout=30_000)
+            if name == "webhook":  # the test event's first attempt, refused by the port
+                await expect(page.locator("#deliveries .attempts li").first).to_be_visible(
+                    timeout=30_000
                 )
-            await visit(page, screenshots, language, name, heading[language])
+            if name == "send":  # the live part count, in the page's language
+                await page.locator("#text").fill("Ahoj")
+                await expect(page.locator("#part-count")).to_contain_text(
+                    {"cs": "1 část", "en": "1 part"}[language]
+                )
+            if name == "scheduled":
+                await expect(page.locator("#scheduled time").first).to_be_visible()
+            await visit(
+                page, screenshots, language, name, heading[language].format(hook=hook["id"])
+            )
+        # A webhook refused: the sentence for its code in the page's language.
+        await page.goto(f"{server.url}/webhooks")
+        await page.locator("#new-url").fill("http://127.0.0.1:9/")
+        await page.locator("#new-url").evaluate("e => { e.type = 'text'; e.value = 'x'; }")
+        await page.get_by_role(
+            "button", name={"cs": "Vytvořit webhook", "en": "Create webhook"}[language]
+        ).click()
+        await expect(page.locator("#new-err")).to_contain_text(
+            {"cs": "Na tuto adresu URL nelze posílat webhooky.", "en": "use http:// or https://"}[
+                language
+            ]
+        )
+        await visit(page, screenshots, language, "webhooks-error", heading_of("webhooks", language))
         # A configuration refused: each problem beside its line, in the page's language.
         await page.goto(f"{server.url}/accounts/{account['id']}")
         await page.locator("#config").fill("device = dev/x\nbaudrate = 115200\npin = 1234")
