@@ -5,10 +5,10 @@ same transaction (events/outbox.py). Nothing else updates `messages.state`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from sms.model import Direction, MessageState
 
@@ -88,30 +88,47 @@ def _extra(m: Any, data: dict[str, object]) -> dict[str, object]:
     return data
 
 
-async def dispatched(db: Executor, message_ids: Sequence[str], at: dt.datetime) -> None:
-    """Agents took these jobs: queued → dispatched, the lease ended."""
-    if not message_ids:
-        return
+async def _move(
+    db: Executor,
+    where: Any,
+    values: dict[str, object],
+    at: dt.datetime,
+    event: Callable[[Any], tuple[str, dict[str, object]]],
+) -> int:
+    """UPDATE the messages `where` selects to `values` and write, for each row it changed,
+    the event `event(row)` gives (type, data); returns how many changed."""
     rows = (
         await db.execute(
             update(Message)
-            .where(Message.id.in_(message_ids), Message.state == MessageState.QUEUED.value)
-            .values(
-                state=MessageState.DISPATCHED.value,
-                dispatched_at=at,
-                lease_owner=None,
-                lease_until=None,
-            )
+            .where(where)
+            .values(**values)
             .returning(*_RETURNING)
             .execution_options(synchronize_session=False)
         )
     ).all()
-    await outbox.write(
+    events = []
+    for m in rows:
+        type_, data = event(m)
+        events.append(_event(type_, at, m, data))
+    await outbox.write(db, events)
+    return len(rows)
+
+
+async def dispatched(db: Executor, message_ids: Sequence[str], at: dt.datetime) -> None:
+    """Agents took these jobs: queued → dispatched, the lease ended."""
+    if not message_ids:
+        return
+    await _move(
         db,
-        [
-            _event("message.dispatched", at, m, {"state": "dispatched", "line": m.line})
-            for m in rows
-        ],
+        and_(Message.id.in_(message_ids), Message.state == MessageState.QUEUED.value),
+        {
+            "state": MessageState.DISPATCHED.value,
+            "dispatched_at": at,
+            "lease_owner": None,
+            "lease_until": None,
+        },
+        at,
+        lambda m: ("message.dispatched", {"state": "dispatched", "line": m.line}),
     )
 
 
@@ -142,43 +159,26 @@ async def promoted(db: Executor, seqs: Sequence[int], at: dt.datetime) -> None:
     """Scheduled messages whose time came: scheduled → queued (routing/schedule.py)."""
     if not seqs:
         return
-    rows = (
-        await db.execute(
-            update(Message)
-            .where(Message.seq.in_(seqs), Message.state == MessageState.SCHEDULED.value)
-            .values(state=MessageState.QUEUED.value, detail=None)
-            .returning(*_RETURNING)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
-    await outbox.write(db, [_event("message.queued", at, m, {"state": "queued"}) for m in rows])
+    await _move(
+        db,
+        and_(Message.seq.in_(seqs), Message.state == MessageState.SCHEDULED.value),
+        {"state": MessageState.QUEUED.value, "detail": None},
+        at,
+        lambda m: ("message.queued", {"state": "queued"}),
+    )
 
 
 async def cancelled(db: Executor, where: Any, detail: str, at: dt.datetime) -> bool:
     """Cancel the message `where` selects (api/message_cancel.py decides what may be);
     False when it matched nothing (it had moved on)."""
-    rows = (
-        await db.execute(
-            update(Message)
-            .where(where)
-            .values(
-                state=MessageState.CANCELLED.value,
-                detail=detail,
-                lease_owner=None,
-                lease_until=None,
-            )
-            .returning(*_RETURNING)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
-    await outbox.write(
-        db,
-        [
-            _event("message.cancelled", at, m, {"state": "cancelled", "detail": detail})
-            for m in rows
-        ],
-    )
-    return bool(rows)
+    values = {
+        "state": MessageState.CANCELLED.value,
+        "detail": detail,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    data = {"state": "cancelled", "detail": detail}
+    return bool(await _move(db, where, values, at, lambda m: ("message.cancelled", dict(data))))
 
 
 async def expired(db: Executor, seqs: Sequence[int], at: dt.datetime) -> None:
@@ -186,27 +186,23 @@ async def expired(db: Executor, seqs: Sequence[int], at: dt.datetime) -> None:
     if not seqs:
         return
     detail = "not sent before its valid_until"
-    rows = (
-        await db.execute(
-            update(Message)
-            .where(
-                Message.seq.in_(seqs),
-                Message.state.in_([MessageState.QUEUED.value, MessageState.SCHEDULED.value]),
-            )
-            .values(
-                state=MessageState.FAILED.value,
-                reason="expired",
-                detail=detail,
-                failed_at=at,
-                lease_owner=None,
-                lease_until=None,
-            )
-            .returning(*_RETURNING)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
+    waiting = [MessageState.QUEUED.value, MessageState.SCHEDULED.value]
+    values = {
+        "state": MessageState.FAILED.value,
+        "reason": "expired",
+        "detail": detail,
+        "failed_at": at,
+        "lease_owner": None,
+        "lease_until": None,
+    }
     data = {"state": "failed", "reason": "expired", "detail": detail}
-    await outbox.write(db, [_event("message.failed", at, m, dict(data)) for m in rows])
+    await _move(
+        db,
+        and_(Message.seq.in_(seqs), Message.state.in_(waiting)),
+        values,
+        at,
+        lambda m: ("message.failed", dict(data)),
+    )
 
 
 async def received(db: Executor, message: Message) -> None:
