@@ -24,8 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.modem.virtual import VirtualModem  # noqa: E402
 from agent.modem.virtual_core import VirtualConfig  # noqa: E402
-from bench.bridge import lines_up, start_server, until  # noqa: E402
-from tests.integration.chaos_tools import Process  # noqa: E402
+from bench.bridge import start_modem_agent, start_server  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -62,25 +61,7 @@ async def bench(idle: float, messages: int) -> None:
         server, http, port = await start_server(tmp)
         agent = None
         try:
-            token = (await http.post("/api/agents", json={"name": "bench"})).json()["token"]
-            await http.post(
-                "/api/accounts",
-                json={
-                    "name": "GSM1",
-                    "gateway": "modem",
-                    "config": f"device = {link}\nbaudrate = 115200\npin =\nagent = bench",
-                    "default": True,
-                },
-            )
-            (tmp / "agent.toml").write_text(
-                f'server = "ws://127.0.0.1:{port}/agent"\nname = "bench"\ntoken = "{token}"\n'
-                f'state_dir = "{tmp}/agent"\nallow = ["{tmp}/gsmmodem*"]\n'
-            )
-            agent = Process(
-                "sms-agent", ["sms-agent", "run", "--config", str(tmp / "agent.toml")], tmp, {}
-            )
-            agent.start()
-            await until("the agent's modem line up", lambda: lines_up(http, 1), 60)
+            agent = await start_modem_agent(http, tmp, port, link)
             assert agent.proc and server.proc
             apid, spid = agent.proc.pid, server.proc.pid
             agent_idle, server_idle = await idle_cpu([apid, spid], idle)

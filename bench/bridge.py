@@ -62,6 +62,25 @@ async def lines_up(http: httpx.AsyncClient, agents: int) -> bool:
     return len(up) == agents
 
 
+async def start_modem_agent(http: httpx.AsyncClient, tmp: Path, port: int, link: str) -> Process:
+    """Register agent `bench` and the default `modem` account GSM1 on the virtual modem at
+    `link`, start `sms-agent run` as the README does, and wait for the line to be up."""
+    token = (await http.post("/api/agents", json={"name": "bench"})).json()["token"]
+    config = f"device = {link}\nbaudrate = 115200\npin =\nagent = bench"
+    await http.post(
+        "/api/accounts",
+        json={"name": "GSM1", "gateway": "modem", "config": config, "default": True},
+    )
+    (tmp / "agent.toml").write_text(
+        f'server = "ws://127.0.0.1:{port}/agent"\nname = "bench"\ntoken = "{token}"\n'
+        f'state_dir = "{tmp}/agent"\nallow = ["{tmp}/gsmmodem*"]\n'
+    )
+    agent = Process("sms-agent", ["sms-agent", "run", "--config", str(tmp / "agent.toml")], tmp, {})
+    agent.start()
+    await until("the agent's modem line up", lambda: lines_up(http, 1), 60)
+    return agent
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
@@ -149,21 +168,7 @@ async def bench_modem(messages: int) -> None:
         server, http, port = await start_server(tmp)
         agent = None
         try:
-            token = (await http.post("/api/agents", json={"name": "bench"})).json()["token"]
-            config = f"device = {link}\nbaudrate = 115200\npin =\nagent = bench"
-            await http.post(
-                "/api/accounts",
-                json={"name": "GSM1", "gateway": "modem", "config": config, "default": True},
-            )
-            (tmp / "agent.toml").write_text(
-                f'server = "ws://127.0.0.1:{port}/agent"\nname = "bench"\ntoken = "{token}"\n'
-                f'state_dir = "{tmp}/agent"\nallow = ["{tmp}/gsmmodem*"]\n'
-            )
-            agent = Process(
-                "sms-agent", ["sms-agent", "run", "--config", str(tmp / "agent.toml")], tmp, {}
-            )
-            agent.start()
-            await until("the agent's modem line up", lambda: lines_up(http, 1), 60)
+            agent = await start_modem_agent(http, tmp, port, link)
             # Latency: one message at a time, the line idle, as a CRM user sends one.
             singles = []
             for i in range(min(100, messages)):

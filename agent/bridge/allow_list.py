@@ -18,8 +18,6 @@ import stat
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from agent.spool.smslib_allow import database_refusal
-
 
 class Kind(enum.Enum):
     DIRECTORY = "directory"  # a directory the line reads, writes or moves files in
@@ -222,6 +220,10 @@ def refusals(gateway: str, config: Mapping[str, str], patterns: Iterable[str]) -
             if why:
                 out.append(why)
         elif kind is Kind.DATABASE:
+            # Here, not at the top: parsing a database URL needs SQLAlchemy, which an agent
+            # with no SMSLib line should not load (bench/agent.py measures its memory).
+            from agent.spool.smslib_allow import database_refusal
+
             why = database_refusal(
                 config.get("sqlDriver"),
                 value,
