@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bridge import protocol as p
 
+from ..background import stop_loop
 from ..routing.store import Queued, route_round
 from ..routing.timing import DEFAULT_ZONE
 
@@ -41,6 +42,7 @@ class Dispatcher:
         self._agents: dict[str, Deliver] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._blocked: dict[int, dt.datetime | None] = {}  # account → no usable line since
         self.fallback: Fallback | None = None  # set by the runtime: hands to web gateways
         self.time_zone = DEFAULT_ZONE  # of quiet hours without their own (server settings)
@@ -68,17 +70,18 @@ class Dispatcher:
         self._task = asyncio.create_task(self._run(), name="agent-dispatcher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._stopping = True
+        await stop_loop(self._task, self._wake)
+        self._task = None
 
     async def _run(self) -> None:
         timeout = SWEEP_SECONDS
         last_sweep = time.monotonic()
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+            if self._stopping:
+                break
             self._wake.clear()
             timeout = SWEEP_SECONDS
             sweep = time.monotonic() - last_sweep >= SWEEP_SECONDS

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sms.model import Direction, GatewayType, MessageState
 
+from ..background import stop_loop
 from ..db.tables import Message, utc
 from ..gateways.base import Job
 from ..messages import changes
@@ -95,16 +96,9 @@ class Scheduler:
         self._task = asyncio.create_task(self._run(), name="scheduler")
 
     async def stop(self) -> None:
-        # A flag as well as the cancel: Python 3.11's wait_for drops a cancel that comes
-        # as the event it waits for is set (a new scheduled message), and the task would
-        # wait on.
         self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_loop(self._task, self._wake)
+        self._task = None
 
     async def _run(self) -> None:
         while not self._stopping:

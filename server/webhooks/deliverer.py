@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from ..background import stop_loop
 from ..db.tables import Webhook
 from ..events.bell import Bell
 from ..keys import SecretBox
@@ -73,15 +74,9 @@ class Deliverer:
         self._wake.set()
 
     async def stop(self) -> None:
-        # A flag as well as the cancel: Python 3.11's wait_for can swallow a cancel that
-        # arrives as its wait ends, and the loop would go on.
         self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_loop(self._task, self._wake)
+        self._task = None
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
